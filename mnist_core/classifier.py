@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +80,11 @@ class Classifier:
     def load(cls, name: str = "lenet5", models_dir: str | Path | None = None) -> Classifier:
         """Load `models_dir/<name>.keras` (safe mode) after checking its sha256 against `<name>.json`.
 
+        models_dir defaults to $MNIST_MODELS, else the repository's `models/`.
+
         Raises ModelFileError with one line saying what is wrong and how to fix it.
         """
-        models_dir = Path(models_dir) if models_dir else MODELS_DIR
+        models_dir = Path(models_dir or os.environ.get("MNIST_MODELS") or MODELS_DIR)
         path, card_path = models_dir / f"{name}.keras", models_dir / f"{name}.json"
         retrain = f"restore it from git or run `python -m mnist_core train --model {name}`"
         if not path.is_file() or not card_path.is_file():
