@@ -65,6 +65,10 @@ def _sha256(path: Path) -> str:
 
 
 def _numpy(tensor) -> np.ndarray:
+    # torch tensors directly: Keras' convert_to_numpy calls np.array(tensor), which NumPy 2
+    # answers with a DeprecationWarning (Tensor.__array__ takes no `copy`) on every call
+    if isinstance(tensor, torch.Tensor):
+        return tensor.detach().cpu().numpy()
     return keras.ops.convert_to_numpy(tensor)
 
 
@@ -108,10 +112,11 @@ class Classifier:
         with torch.no_grad():
             return _numpy(self.model(np.ascontiguousarray(images, np.float32), training=False))
 
-    def classify(self, image) -> Result:
-        """Preprocess any image (see `preprocess`) and classify it. An image with no digit gives
-        label None, zero probabilities and a reason; never an exception for odd pixels."""
-        steps = preprocess(image)
+    def classify(self, image, background=None) -> Result:
+        """Preprocess any image (see `preprocess`; `background` is the paper's colour if known,
+        e.g. 0.0 for the app's black canvas) and classify it. An image with no digit gives label
+        None, zero probabilities and a reason; never an exception for odd pixels."""
+        steps = preprocess(image, background)
         if steps.empty:
             return Result(None, np.zeros(10, np.float32), steps.image, steps, self.name)
         probabilities = self._forward(steps.image[None])[0]

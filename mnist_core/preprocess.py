@@ -82,14 +82,16 @@ def to_float(array: np.ndarray) -> np.ndarray:
     raise ValueError(f"unsupported pixel type {array.dtype}")
 
 
-def ink_mask(image) -> np.ndarray:
+def ink_mask(image, background=None) -> np.ndarray:
     """Ink of any image: (H, W) float32 in [0, 1], 1 = full ink, 0 = background.
 
     With an alpha channel that varies, the alpha is the ink (a transparent canvas with strokes).
-    Otherwise the background colour is the median of the border pixels, and ink is each pixel's
-    largest per-channel distance from it: dark ink on white paper, white strokes on black and
-    coloured strokes all come out as ink. Faint texture below half an Otsu threshold is dropped
-    and the rest stretched so the darkest ink is 1 (photos of paper are never pure white).
+    Otherwise ink is each pixel's largest per-channel distance from the background colour:
+    dark ink on white paper, white strokes on black and coloured strokes all come out as ink.
+    background: the paper's colour when the caller knows it (a canvas: 0.0 for black), a grey
+    level or an (r, g, b) triple in [0, 1]; by default the median of the border pixels, which
+    misjudges an image whose border is mostly ink. Faint texture below half an Otsu threshold
+    is dropped and the rest stretched so the darkest ink is 1 (photos of paper are never pure white).
     """
     array = _as_array(image)
     if array.ndim == 3 and array.shape[2] == 4:
@@ -97,11 +99,12 @@ def ink_mask(image) -> np.ndarray:
         if alpha.min() < 0.99:  # a real alpha channel: it says where the ink is
             return alpha
         array = array[:, :, :3]
-    array = to_float(array)
-    colour = array if array.ndim == 3 else array[:, :, None]
-    border = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])
-    background = np.median(border, axis=0)
-    distance = np.abs(colour - background).max(axis=2)
+    colour = to_float(array)
+    colour = colour if colour.ndim == 3 else colour[:, :, None]
+    if background is None:
+        border = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])
+        background = np.median(border, axis=0)
+    distance = np.abs(colour - np.asarray(background, np.float32)).max(axis=2)
     top = float(np.percentile(distance, 99.9)) if distance.size > 1000 else float(distance.max())
     if top < MIN_CONTRAST:
         return np.zeros(distance.shape, np.float32)
@@ -171,15 +174,15 @@ def _empty(ink: np.ndarray, bbox, reason: str) -> Preprocessed:
     return Preprocessed(ink, bbox, np.zeros((0, 0), np.float32), blank, (0, 0), CENTRE, reason)
 
 
-def preprocess(image) -> Preprocessed:
+def preprocess(image, background=None) -> Preprocessed:
     """Any image of one digit -> the 28x28 MNIST form, with each step kept.
 
     image: (H, W), (H, W, 3) or (H, W, 4) array, uint8 or float in [0, 1], or a PIL image; any
-    size and polarity. Returns a `Preprocessed` whose `.image` is (28, 28) float32 in [0, 1],
+    size and polarity. background: the paper's colour if known (see `ink_mask`). Returns a `Preprocessed` whose `.image` is (28, 28) float32 in [0, 1],
     light digit on dark. No ink, a dot, or an image mostly covered in ink gives an empty result
     (`.empty_reason` says which), never something to classify. Deterministic.
     """
-    ink = ink_mask(image)
+    ink = ink_mask(image, background)
     bbox = bounding_box(ink)
     if bbox is None:
         return _empty(ink, None, "No ink: draw a digit (or upload an image of one).")

@@ -34,3 +34,38 @@ def mnist():
         if os.environ.get("CI"):
             pytest.fail(f"MNIST data unavailable in CI: {e}")
         pytest.skip(f"MNIST data unavailable: {e}")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes tens of seconds (a training run); never skipped, "
+                                       "deselect locally with -m 'not slow'")
+
+
+COMMITTED_MODELS = ROOT / "models"
+
+
+@pytest.fixture(scope="session")
+def committed():
+    """`committed(name)` -> the Classifier of the repository's models/<name>.keras (never
+    $MNIST_MODELS), loaded once per session.
+
+    A missing model fails when the CI environment variable is set, skips otherwise; a model that
+    is there but does not match its card (ModelFileError) always fails.
+    """
+    from mnist_core.classifier import Classifier
+
+    loaded = {}
+
+    def load(name):
+        if name not in loaded:
+            missing = [p for p in (COMMITTED_MODELS / f"{name}.keras", COMMITTED_MODELS / f"{name}.json")
+                       if not p.is_file()]
+            if missing:
+                message = f"committed model missing: {missing[0]} (run `python -m mnist_core train --model {name}`)"
+                if os.environ.get("CI"):
+                    pytest.fail(message)
+                pytest.skip(message)
+            loaded[name] = Classifier.load(name, COMMITTED_MODELS)
+        return loaded[name]
+
+    return load

@@ -1,0 +1,259 @@
+"""The command line: `python -m mnist_core {train,evaluate,predict,bench} ...`.
+
+Exit status: 0 success; 1 some input files could not be read (`predict`, the rest are still
+classified); 2 a usage error, or no usable data or model (one line on stderr, no traceback).
+Commands import what they need when they run; `mnist_core` itself loads Keras on import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+EPILOG_PREDICT = """\
+output: one JSON object per line (the default; --json says the same), in input order:
+  {"file": ..., "label": 7, "probabilities": [10 floats], "model": "lenet5"}
+  an image with no digit in it: "label": null, all-zero probabilities and a "reason".
+  --text prints one readable line per file instead.
+A file that cannot be read gets one line on stderr, "predict: FILE: reason"; the other
+files are still classified and the exit status is 1.
+"""
+
+
+def _models_dir(args) -> Path | None:
+    return Path(args.models_dir) if args.models_dir else None
+
+
+def _classifier(name: str, models_dir):
+    from .classifier import Classifier
+
+    return Classifier.load(name, models_dir)
+
+
+# ---------------------------------------------------------------------------- train
+
+def cmd_train(args) -> int:
+    from .data import load_mnist
+    from .train import MODELS_DIR, TrainConfig, train
+
+    config = TrainConfig(model=args.model, augment=args.augment, seed=args.seed, train_limit=args.train_limit)
+    for field in ("epochs", "batch_size", "learning_rate"):
+        if getattr(args, field) is not None:
+            setattr(config, field, getattr(args, field))
+    data = load_mnist(args.data) if args.data else load_mnist()
+    models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
+    card = train(config, models_dir, data)
+    print(f"wrote {models_dir / card['file']} ({card['file_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
+    print(f"wrote {models_dir / (card['name'] + '.json')} (model card)")
+    drawn = card["drawn"]
+    print(f"test accuracy {card['test']['accuracy']:.4f} on {card['test']['count']:,} MNIST test images; "
+          f"drawn digits: hand {drawn['hand']['accuracy']:.4f}, "
+          f"redrawn MNIST test {drawn['redrawn_mnist_test']['accuracy']:.4f}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- evaluate
+
+def evaluation(clf, data) -> dict:
+    """Figures of a Classifier on the 10,000 test images and on the drawn digits (same keys as
+    the model card's "test" and "drawn")."""
+    from .drawn import hand_set, redrawn_set
+    from .evaluate import metrics
+
+    hand_x, hand_y = hand_set()
+    drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
+    return {
+        "model": clf.name,
+        "test": metrics(clf.classify_batch(data.x_test), data.y_test),
+        "drawn": {"hand": metrics(clf.classify_batch(hand_x), hand_y),
+                  "redrawn_mnist_test": metrics(clf.classify_batch(drawn_x), drawn_y)},
+    }
+
+
+def format_evaluation(report: dict) -> str:
+    """The figures of `evaluation` as a readable text table."""
+    test = report["test"]
+    correct = round(test["accuracy"] * test["count"])
+    headline = f"model {report['model']}: test accuracy {test['accuracy']:.4f} ({correct:,} of {test['count']:,})"
+    lines = [f"{headline}, loss {test['loss']:.4f}", "", "digit  accuracy  images"]
+    counts = np.sum(test["confusion"], axis=1)
+    for digit, (accuracy, count) in enumerate(zip(test["per_class_accuracy"], counts)):
+        lines.append(f"{digit:>5}  {accuracy:8.4f}  {count:6d}")
+    lines += ["", "confusion matrix (rows: true digit, columns: predicted)",
+              "      " + "".join(f"{d:>6}" for d in range(10))]
+    for digit, row in enumerate(test["confusion"]):
+        lines.append(f"{digit:>6}" + "".join(f"{n:>6}" for n in row))
+    lines.append("")
+    for key, title in (("hand", "hand-drawn digits"), ("redrawn_mnist_test", "MNIST test digits redrawn on a canvas")):
+        part = report["drawn"][key]
+        lines.append(f"{title}: accuracy {part['accuracy']:.4f} on {part['count']:,}")
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args) -> int:
+    from .data import load_mnist
+
+    clf = _classifier(args.model, _models_dir(args))
+    report = evaluation(clf, load_mnist())
+    print(json.dumps(report) if args.json else format_evaluation(report))
+    return 0
+
+
+# ---------------------------------------------------------------------------- predict
+
+def _inputs(paths: list[str]) -> list[tuple[str, Path | None, str | None]]:
+    """(name to show, file or None, error or None) for each path; a folder gives its image files."""
+    from .images import image_files
+
+    found = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            files = image_files(path)
+            found += [(str(f), f, None) for f in files] or [(name, None, "no image files in this folder")]
+        elif not path.exists():
+            found.append((name, None, "no such file or folder"))
+        else:
+            found.append((name, path, None))
+    return found
+
+
+def prediction(name: str, result) -> dict:
+    """One JSON-ready record of a Classifier.Result for file `name`."""
+    record = {"file": name, "label": result.label,
+              "probabilities": [round(float(p), 6) for p in result.probabilities], "model": result.model}
+    if result.label is None:
+        record["reason"] = result.reason
+    return record
+
+
+def cmd_predict(args) -> int:
+    from .images import ImageError, load_image
+
+    clf = _classifier(args.model, _models_dir(args))
+    status = 0
+    for name, path, error in _inputs(args.paths):
+        try:
+            if error:
+                raise ImageError(error)
+            result = clf.classify(load_image(path))
+        except ImageError as error:
+            print(f"predict: {name}: {error}", file=sys.stderr, flush=True)
+            status = 1
+            continue
+        record = prediction(name, result)
+        if args.text:
+            answer = (f"{result.label} ({result.confidence:.1%})" if result.label is not None
+                      else f"no digit: {result.reason}")
+            print(f"{name}: {answer}", flush=True)
+        else:
+            print(json.dumps(record), flush=True)
+    return status
+
+
+# ---------------------------------------------------------------------------- bench
+
+def format_bench(figures: dict) -> str:
+    """The figures of `bench.run` as a text table."""
+    lines = [f"median latency over {figures['repeat']} runs, torch threads {figures['torch_threads']} (ms)",
+             f"preprocess (280x280 RGBA canvas -> 28x28): {figures['preprocess_ms']:8.3f}", "",
+             f"{'model':8} {'forward':>9} {'classify':>9} {'predict':>9} {'predict/forward':>16}"]
+    for name, row in figures["models"].items():
+        lines.append(f"{name:8} {row['forward_ms']:9.3f} {row['classify_ms']:9.3f} {row['predict_ms']:9.3f} "
+                     f"{row['predict_over_forward']:15.1f}x")
+    return "\n".join(lines)
+
+
+def cmd_bench(args) -> int:
+    from . import bench
+
+    figures = bench.run(args.repeat, models_dir=_models_dir(args))
+    print(json.dumps(figures) if args.json else format_bench(figures))
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser and main
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    models = ("mlp", "lenet5")
+    parser = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    models_dir_help = "folder of <name>.keras and <name>.json (default: $MNIST_MODELS, else models/)"
+
+    train = commands.add_parser("train", help="train a model, write models/<name>.keras and its card",
+                                description="Train a model and write <models-dir>/<name>.keras and <name>.json.")
+    train.add_argument("--model", required=True, choices=models)
+    train.add_argument("--epochs", type=_positive, help="default 30")
+    train.add_argument("--augment", choices=("none", "shift8", "full"), default="full",
+                       help="none; shift8: the 8 one-pixel shifts; full: distortions and brush-stroke "
+                            "redrawings (default)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--batch-size", type=_positive, help="default 128")
+    train.add_argument("--learning-rate", type=float, help="initial Adam rate, cosine decay (default 0.002)")
+    train.add_argument("--train-limit", type=int, default=0, metavar="N",
+                       help="train on only N images, for quick runs (default: all 55,000)")
+    train.add_argument("--models-dir", help="where to write (default: models/)")
+    train.add_argument("--data", metavar="PATH", help="MNIST folder or mnist.npz (default: $MNIST_DATA, "
+                                                      "else the Keras cache)")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, per-digit accuracy, confusion matrix",
+                                   description="Evaluate a model on the 10,000 MNIST test images and on "
+                                               "the drawn-digit test sets.")
+    evaluate.add_argument("--model", required=True, choices=models)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    evaluate.add_argument("--models-dir", help=models_dir_help)
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files",
+                                  description="Classify image files; a folder means its image files "
+                                              "(png jpg jpeg webp bmp gif tif tiff), sorted by name.",
+                                  epilog=EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    predict.add_argument("paths", nargs="+", metavar="PATH")
+    predict.add_argument("--model", default="lenet5", choices=models, help="default lenet5")
+    output = predict.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="JSON lines (the default; accepted for clarity)")
+    output.add_argument("--text", action="store_true", help="one readable line per file instead of JSON")
+    predict.add_argument("--models-dir", help=models_dir_help)
+    predict.set_defaults(run=cmd_predict)
+
+    bench = commands.add_parser("bench", help="median latency of preprocessing and of each model",
+                                description="Median latency (ms) of preprocessing a canvas drawing and, per "
+                                            "model, the forward pass, Classifier.classify and model.predict.")
+    bench.add_argument("--repeat", type=_positive, default=30, help="timed runs per figure (default 30)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bench.add_argument("--models-dir", help=models_dir_help)
+    bench.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; return the exit status. Known failures are one line on stderr."""
+    args = build_parser().parse_args(argv)
+    from .classifier import ModelFileError
+    from .data import DataCorrupt, DataUnavailable
+    from .images import ImageError
+
+    try:
+        return args.run(args)
+    except (DataUnavailable, DataCorrupt, ModelFileError, ImageError) as error:
+        message = " ".join(str(error).split())
+        print(f"{args.command}: {type(error).__name__}: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `| head`: nothing more to say
+        sys.stderr.close()
+        return 1
