@@ -58,31 +58,12 @@ def trace(centre_line: np.ndarray, radius: float) -> np.ndarray:
     return np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
 
 
-def add_foot(centre_line: np.ndarray, half_width: float) -> np.ndarray:
-    """Add a horizontal foot under a centre line (H, W) bool: the base of a European-style 1.
-
-    The foot runs through the line's lowest pixel, `half_width` pixels to either side.
-    Returns a new (H, W) bool array.
-    """
-    rows, cols = np.nonzero(centre_line)
-    if rows.size == 0:
-        return centre_line
-    bottom = rows.max()
-    centre = int(np.round(cols[rows == bottom].mean()))
-    footed = centre_line.copy()
-    left, right = max(0, centre - int(half_width)), min(centre_line.shape[1], centre + int(half_width) + 1)
-    footed[bottom, left:right] = True
-    return footed
-
-
-def redraw(images: np.ndarray, widths: np.ndarray, upsample: int = 3, feet: np.ndarray | None = None) -> np.ndarray:
+def redraw(images: np.ndarray, widths: np.ndarray, upsample: int = 3) -> np.ndarray:
     """Redraw MNIST digits as constant-width brush strokes, then re-apply the MNIST recipe.
 
     images: (N, 28, 28) uint8 or float32 in [0, 1].
     widths: (N,) brush width as a fraction of the digit's height (0.1 = a 20 px brush on a
             200 px tall digit; MNIST's own strokes are about 0.1-0.2).
-    feet:   optional (N,) bool: give these digits a foot (`add_foot`, 0.3 of their height to
-            each side), as many Europeans write their 1s; MNIST has almost none.
     Returns (N, 28, 28) float32 in [0, 1], centred and scaled like MNIST.
     """
     images = np.asarray(images)
@@ -95,7 +76,5 @@ def redraw(images: np.ndarray, widths: np.ndarray, upsample: int = 3, feet: np.n
         if rows.size == 0:
             continue
         height = max(rows[-1] - rows[0] + 1, upsample * 6)
-        if feet is not None and feet[i]:
-            line = add_foot(line, 0.3 * height)
         out[i] = trace(line, max(0.5, width * height / 2))
     return preprocess_batch(out)

@@ -36,7 +36,6 @@ class TrainConfig:
     learning_rate: float = 2e-3
     augment: str = "full"  # "none" | "shift8" | "full"
     stroke_fraction: float = 0.35  # share of each batch drawn from the brush-stroke variant
-    foot_fraction: float = 0.3  # share of the stroke variant's 1s given a foot (European style)
     validation_size: int = 5000
     patience: int = 8
     seed: int = 0
@@ -102,11 +101,9 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
 
     start = time.time()
     if config.augment == "full":
-        style_rng = np.random.default_rng(config.seed + 1)
-        widths = style_rng.uniform(0.06, 0.3, len(x_fit))
-        feet = (y_fit == 1) & (style_rng.random(len(x_fit)) < config.foot_fraction)
+        widths = np.random.default_rng(config.seed + 1).uniform(0.06, 0.3, len(x_fit))
         print(f"redrawing {len(x_fit)} training digits as brush strokes...", flush=True)
-        strokes = redraw(x_fit, widths, feet=feet)
+        strokes = redraw(x_fit, widths)
         batches = AugmentedBatches(x_fit, strokes, y_fit, config)
         history = model.fit(batches, validation_data=(x_val, y_val), epochs=config.epochs, callbacks=callbacks, verbose=2)
     else:
