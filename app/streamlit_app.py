@@ -22,14 +22,26 @@ with st.sidebar:
 
 MODELS = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "lenet5"]}[choice]
 
-tabs = st.tabs(["Draw", "Network", "Data", "Evaluation", "Learn"])
+# Tabs and the Draw fragment. A stroke reruns only the Draw tab's fragment (fast), so anything
+# outside it, like the Network tab, is not redrawn then. Streamlit tabs normally switch in the
+# browser alone, which would leave Network showing a stale drawing. With on_change="rerun"
+# (Streamlit 1.67) switching tabs reruns the script and `.open` says which tab is shown: the
+# open tab is rendered from the current session state, so Network always shows the drawing the
+# user just made, and hidden tabs cost nothing. Draw is the exception: it runs on every full rerun
+# even when hidden, because its canvas must stay mounted to keep the user's strokes (an unmounted
+# canvas would come back empty); it is cheap, and it records the digit that Network reads.
+tabs = st.tabs(["Draw", "Network", "Data", "Evaluation", "Learn"], key="tab", on_change="rerun")
 with tabs[0]:
     draw.render(MODELS, brush)
-with tabs[1]:
-    network.render(MODELS)
-with tabs[2]:
-    data.render(MODELS)
-with tabs[3]:
-    evaluation.render(MODELS)
-with tabs[4]:
-    learn.render(MODELS)
+if tabs[1].open:
+    with tabs[1]:
+        network.render(MODELS)
+if tabs[2].open:
+    with tabs[2]:
+        data.render(MODELS)
+if tabs[3].open:
+    with tabs[3]:
+        evaluation.render(MODELS)
+if tabs[4].open:
+    with tabs[4]:
+        learn.render(MODELS)

@@ -1,8 +1,248 @@
-"""The Draw tab."""
+"""The Draw tab: a canvas (or an uploaded photo), the prediction, and what the model sees.
 
+The tab body is one `st.fragment`: a stroke reruns only this function, not the page. It also
+records the digit being read in `st.session_state["digit"]`, which the Network tab reads on
+its next run (see the comment on `st.tabs` in `app/streamlit_app.py`).
+
+Session state used here (all per user):
+    canvas             the canvas widget's value (set by the browser; "Clear" empties it).
+    canvas_clears      int, bumped by "Clear": part of the canvas's initial drawing, so that the
+                       browser's canvas reloads it (empty) without being remounted.
+    input_source       "canvas" or "upload": whichever the user touched last is read.
+    upload_cache       the decoded upload (or its error), keyed by the uploaded file's id.
+    readings           the latest digit's key and each model's `Result` for it.
+    digit              the `Digit` being read, or None.
+    input28            its (28, 28) float32 model input, or None when there is nothing to read
+                       (read by the Data and Learn tabs through `app.data_cache.current_drawing`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
 import streamlit as st
 
+from app import figures
+from app.resources import LABELS, load_classifier
+from mnist_core.classifier import Result
+from mnist_core.images import ImageError, load_image
+from mnist_core.preprocess import Preprocessed, preprocess
 
-def render(models: list[str], *args) -> None:
-    """models: names from mnist_core.MODEL_NAMES chosen in the sidebar ("mlp", "lenet5")."""
-    st.info("Coming soon.")
+CANVAS_PX = 280
+MAX_UPLOAD_MB = 10  # also `server.maxUploadSize` in .streamlit/config.toml
+MAX_UPLOAD_PIXELS = 16_000_000  # a 12-megapixel phone photo fits; each pixel costs ~20 bytes in a session
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+HINT = "Draw a digit, 0 to 9, in the black square. The models read it as soon as you lift the pen."
+
+
+@dataclass(frozen=True)
+class Digit:
+    """The image being read.
+
+    pixels: (H, W), (H, W, 3) or (H, W, 4) uint8 or float array, anything `preprocess` takes.
+    source: "canvas", "upload" or "example".
+    name:   what to call it on the page ("your drawing", the file's name, ...).
+    key:    identifies these pixels (a hash or the upload's id), for the per-session results cache.
+
+    `background` is the paper's colour when known: the canvas is black (its pixels come opaque,
+    so the core would otherwise guess the background from the border, wrongly when it is inked).
+    """
+
+    pixels: np.ndarray
+    source: str
+    name: str
+    key: str
+
+    @property
+    def background(self) -> float | None:
+        return 0.0 if self.source == "canvas" else None
+
+
+CANVAS_KEY = "canvas"  # tests supply a drawing by setting st.session_state[CANVAS_KEY] (see canvas_value)
+
+
+def canvas_value(png: bytes | None, objects: list | None = None) -> dict:
+    """A value of the canvas widget as its browser side sends it: the fabric.js drawing and the
+    canvas as a PNG data URL (None for an empty canvas)."""
+    data = None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return {"drawing": {"raw": {"objects": objects or [], "background": "#000000"}, "data": data}}
+
+
+def current_digit() -> Digit | None:
+    """The digit the Draw tab is reading for this session, or None (empty canvas, bad upload)."""
+    return st.session_state.get("digit")
+
+
+def read(name: str, digit: Digit) -> tuple[Result | None, str | None]:
+    """Model `name`'s reading of `digit`: (Result, None), or (None, a one-line error) when the model
+    cannot be loaded. Results are kept in session state for the latest digit only, so a full
+    rerun (switching tabs or models) does not classify the same pixels again."""
+    classifier, error = load_classifier(name)
+    if classifier is None:
+        return None, error
+    memo = st.session_state.setdefault("readings", {})
+    if memo.get("key") != digit.key:
+        memo.clear()
+        memo["key"] = digit.key
+    if name not in memo:
+        memo[name] = classifier.classify(digit.pixels, digit.background)
+    return memo[name], None
+
+
+def _clear() -> None:
+    st.session_state["canvas_clears"] = st.session_state.get("canvas_clears", 0) + 1
+    st.session_state[CANVAS_KEY] = canvas_value(None)  # this run already sees an empty canvas
+    st.session_state["input_source"] = "canvas"
+
+
+def _use_canvas() -> None:
+    st.session_state["input_source"] = "canvas"
+
+
+def _use_upload() -> None:
+    st.session_state["input_source"] = "upload" if st.session_state.get("upload") is not None else "canvas"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _canvas_digit(brush: int) -> Digit | None:
+    """Show the canvas and its Clear button; the drawing as a Digit, or None while it is empty."""
+    # Imported here: the package registers its component on import, which needs a running
+    # Streamlit (or AppTest); this module's helpers are also imported by tests outside one.
+    from streamlit_drawable_canvas import st_canvas
+
+    # A new initial drawing makes the browser's canvas load it (here: empty) and send it back.
+    initial = {"objects": [], "clears": st.session_state.get("canvas_clears", 0)}
+    result = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
+                       initial_drawing=initial, return_image_data=True, key=CANVAS_KEY, on_change=_use_canvas)
+    st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="clear")
+    if not (result.json_data or {}).get("objects"):
+        return None
+    png = result.image_bytes
+    if not png:
+        return None
+    return Digit(result.image_data, "canvas", "your drawing", "canvas:" + hashlib.md5(png).hexdigest())
+
+
+def _upload_digit() -> tuple[Digit | None, str | None]:
+    """Show the uploader; the uploaded image as a Digit, or an error line, or (None, None)."""
+    with st.expander("…or upload a photo or scan of a digit", expanded=st.session_state.get("upload") is not None):
+        upload = st.file_uploader("A photo or scan of one handwritten digit", type=UPLOAD_TYPES, key="upload",
+                                  max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
+        st.caption(f"PNG, JPEG, WebP, BMP or GIF; at most {MAX_UPLOAD_MB} MB and "
+                   f"{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels. Dark ink on light paper or light on dark both work.")
+    if upload is None:
+        return None, None
+    cache = st.session_state.get("upload_cache")
+    if cache is None or cache["id"] != upload.file_id:
+        try:
+            pixels = load_image(upload.getvalue(), max_bytes=MAX_UPLOAD_MB * 1024 * 1024,
+                                max_pixels=MAX_UPLOAD_PIXELS)
+            cache = {"id": upload.file_id, "digit": Digit(pixels, "upload", _one_line(upload.name),
+                                                          "upload:" + upload.file_id), "error": None}
+        except ImageError as error:
+            cache = {"id": upload.file_id, "digit": None,
+                     "error": _one_line(f"Cannot read {upload.name}: {error}. Try another file, or draw instead.")}
+        st.session_state["upload_cache"] = cache
+    return cache["digit"], cache["error"]
+
+
+def _predictions(models: list[str], digit: Digit) -> Preprocessed:
+    """The Prediction metric and probability chart for each model (side by side for two).
+    Returns the preprocessing steps (from a model's Result, else from `preprocess` directly)."""
+    readings = {name: read(name, digit) for name in models}
+    steps = next((r.preprocessed for r, _ in readings.values() if r is not None), None)
+    if steps is None:
+        steps = preprocess(digit.pixels, digit.background)
+    if steps.empty:
+        for _, error in readings.values():
+            if error:
+                st.error(error)
+        st.warning(steps.empty_reason)
+        return steps
+    columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
+    for name, column in zip(models, columns):
+        result, error = readings[name]
+        with column:
+            st.markdown(f"**{LABELS[name]}**")
+            if error:
+                st.error(error)
+                continue
+            st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
+                      delta_color="off", delta_arrow="off")
+            st.plotly_chart(figures.probability_bars(result.probabilities), config=figures.CONFIG,
+                            key=f"probabilities-{name}")
+    return steps
+
+
+def _what_the_model_sees(steps: Preprocessed, digit: Digit) -> None:
+    st.subheader("What the model sees")
+    left, right = st.columns([1, 3], gap="medium")
+    with left:
+        st.plotly_chart(figures.input_heatmap(steps.image), config=figures.CONFIG, key="input28-chart")
+        st.caption("The 28×28 input, one number per pixel from 0 (black) to 1 (white): hover to read them.")
+    with right:
+        first = "1 · drawing" if digit.source == "canvas" else "1 · ink found"
+        st.plotly_chart(figures.preprocessing_strip(steps, first), config=figures.CONFIG, key="strip")
+        top, left_col, bottom, right_col = steps.bbox
+        st.caption(f"MNIST's recipe: crop to the ink's bounding box ({bottom - top}×{right_col - left_col} px), "
+                   "scale it to fit 20×20 keeping its shape, then place it in 28×28 so that its centre of mass "
+                   f"(red ×, now at row {steps.centre_of_mass[0]:.1f}, column {steps.centre_of_mass[1]:.1f}) sits "
+                   "on the centre (14, 14). The networks learned digits centred this way; an off-centre or "
+                   "oversized digit would look like nothing they have seen.")
+
+
+def _blank_input() -> None:
+    """Before anything is drawn: the empty 28x28 grid the drawing will become. (It also has the
+    browser load its charting code while the user draws, so the first stroke is as fast as the rest.)"""
+    st.subheader("What the model sees")
+    left, _ = st.columns([1, 3], gap="medium")
+    with left:
+        st.plotly_chart(figures.input_heatmap(np.zeros((28, 28), np.float32)), config=figures.CONFIG,
+                        key="input28-chart")
+        st.caption("Your digit will appear here as the networks read it: 28×28 pixels, each a number from 0 to 1.")
+
+
+@st.fragment
+def _panel(models: list[str], brush: int) -> None:
+    """The whole Draw tab: reruns on its own after each stroke (a fragment)."""
+    steps = None
+    with st.container(horizontal=True, gap="large"):
+        with st.container(width=CANVAS_PX + 8):
+            st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
+            drawn = _canvas_digit(brush)
+            uploaded, upload_error = _upload_digit()
+        with st.container():
+            use_upload = st.session_state.get("input_source") == "upload" and (uploaded or upload_error)
+            digit = uploaded if use_upload else drawn
+            if use_upload and upload_error:
+                st.error(upload_error)
+            elif digit is None:
+                for name in models:  # a broken model is reported at once, not only after a drawing
+                    error = load_classifier(name)[1]
+                    if error:
+                        st.error(error)
+                st.info(HINT, icon=":material/draw:")
+            else:
+                if digit.source == "upload":
+                    st.caption(f"Reading **{digit.name}**. Draw on the canvas to read your drawing again.")
+                steps = _predictions(models, digit)
+    readable = steps is not None and not steps.empty
+    st.session_state["digit"] = digit
+    st.session_state["input28"] = steps.image if readable else None
+    if readable:
+        _what_the_model_sees(steps, digit)
+    elif digit is None:
+        _blank_input()
+
+
+def render(models: list[str], brush: int = 20, *args) -> None:
+    """models: names from mnist_core.MODEL_NAMES chosen in the sidebar ("mlp", "lenet5");
+    brush: the brush width in canvas pixels."""
+    _panel(models, brush)

@@ -1,8 +1,163 @@
-"""The Evaluation tab."""
+"""The Evaluation tab: each model on the 10,000 test images (accuracy, per-digit accuracy, the
+confusion matrix with the images behind each cell, the most confident mistakes) and the two
+models compared (a table from the model cards and what is measured here, and the images where
+they disagree)."""
 
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
 import streamlit as st
+
+from app import data_figures as figs
+from app.data_cache import available_models, latency, load_data, model_sha, test_metrics, test_probabilities
+from app.resources import load_classifier
+from app.tabs.data import show_no_data
+from mnist_core import MODEL_NAMES, comparison
+
+LABELS = figs.MODEL_LABELS
+MAX_IMAGES = 48  # images shown for one confusion cell or list
 
 
 def render(models: list[str], *args) -> None:
     """models: names from mnist_core.MODEL_NAMES chosen in the sidebar ("mlp", "lenet5")."""
-    st.info("Coming soon.")
+    st.header("Evaluation on the test set", anchor="evaluation")
+    loaded = available_models()
+    if not loaded:
+        errors = [load_classifier(name)[1] for name in MODEL_NAMES]
+        st.warning("No trained model could be loaded:\n\n" + "\n\n".join(f"- {e}" for e in errors if e))
+        return
+    data, error = load_data()
+    names = [m for m in models if m in loaded] or list(loaded)
+    sections = [LABELS[n] for n in names] + ["Comparison"]
+    tabs = st.tabs(sections, key="eval_section", on_change="rerun")
+    for tab, name in zip(tabs, names + [None]):
+        if tab.open is False:
+            continue
+        with tab:
+            if name is None:
+                _comparison(loaded, data, error)
+            elif data is None:
+                _card_only(loaded[name])
+                show_no_data(error, f"eval_retry_{name}")
+            else:
+                _model(name, data)
+
+
+def _images(data, index: np.ndarray, captions: list[str], width: int = 70) -> None:
+    st.image([figs.montage(data.x_test[i][None], 1, scale=3) for i in index], caption=captions, width=width)
+
+
+def _card_only(classifier) -> None:
+    test = classifier.card.get("test", {})
+    st.metric("Test accuracy (from the model card)", f"{test.get('accuracy', float('nan')):.2%}")
+
+
+def _model(name: str, data) -> None:
+    label = LABELS[name]
+    sha = model_sha(name)
+    probs = test_probabilities(name, sha, data.sha256)
+    result = test_metrics(name, sha, data.sha256)
+    predicted = probs.argmax(axis=1)
+    errors = int((predicted != data.y_test).sum())
+
+    cols = st.columns(3)
+    cols[0].metric("Test accuracy", f"{result['accuracy']:.2%}", help="Measured here with classify_batch.")
+    cols[1].metric("Mistakes", f"{errors:,} of {len(predicted):,}")
+    cols[2].metric("Mean cross-entropy", f"{result['loss']:.4f}")
+    if result["matches_card"]:
+        st.caption(f":material/check_circle: Matches the model card ({result['card_accuracy']:.2%}, measured when "
+                   "it was trained).")
+    elif result["matches_card"] is False:
+        st.warning(f"The model card says {result['card_accuracy']:.2%}, measured here {result['accuracy']:.2%}: "
+                   "the card was written for other weights or another copy of the data.")
+
+    st.subheader(f"{label}: accuracy per digit")
+    st.plotly_chart(figs.per_digit_accuracy({name: result["per_class_accuracy"]}), config=figs.CONFIG,
+                    key=f"eval_per_digit_{name}")
+
+    st.subheader(f"{label}: confusion matrix")
+    st.caption("Rows: the true digit; columns: the model's answer. The diagonal counts the right answers; "
+               "colour is on a log scale so that a handful of mistakes shows.")
+    confusion = np.array(result["confusion"])
+    key = f"eval_confusion_{name}"
+    chosen = _chosen_cell(key, confusion)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(figs.confusion(confusion, selected=chosen),
+                        config=figs.CONFIG, key=key, on_select="rerun", selection_mode="points")
+    with right:
+        true, guess = chosen
+        index = comparison.cell_indices(predicted, data.y_test, true, guess)
+        st.markdown(f"**True {true}, predicted {guess}: {len(index):,} image{'s' * (len(index) != 1)}**"
+                    + (f" (first {MAX_IMAGES})" if len(index) > MAX_IMAGES else ""))
+        st.caption("Click a cell of the matrix to see its images; the caption gives each image's test-set "
+                   "index and the probability the model gave to the predicted digit.")
+        if len(index):
+            index = index[:MAX_IMAGES]
+            _images(data, index, [f"#{i} · {probs[i, guess]:.0%}" for i in index], width=60)
+
+    st.subheader(f"{label}: the most confident mistakes")
+    worst = comparison.confident_mistakes(probs, data.y_test, k=24)
+    _images(data, worst, [f"{data.y_test[i]} → {predicted[i]} · {probs[i, predicted[i]]:.0%}" for i in worst],
+            width=84)
+    st.caption("Test images the model got wrong while most sure of itself: caption = true → predicted · "
+               "its probability. Some are mislabelled or ambiguous even to people.")
+
+
+def _chosen_cell(key: str, confusion: np.ndarray) -> tuple[int, int]:
+    """The cell the user clicked (from the chart's selection state), else the largest mistake."""
+    state = st.session_state.get(key)
+    points = state.selection.points if state is not None and state.selection else []
+    if points and "x" in points[0] and "y" in points[0]:
+        return int(points[0]["y"]), int(points[0]["x"])  # rows: true digit, columns: predicted
+    off = confusion.copy()
+    np.fill_diagonal(off, -1)
+    true, guess = np.unravel_index(int(off.argmax()), off.shape)
+    return int(true), int(guess)
+
+
+def _comparison(loaded: dict, data, error) -> None:
+    st.subheader("The two models side by side")
+    cards = {name: clf.card for name, clf in loaded.items()}
+    measured = {}
+    if data is not None:
+        measured = {name: test_metrics(name, model_sha(name), data.sha256) for name in loaded}
+    timing = {name: latency(name, model_sha(name)) for name in loaded}
+    rows = comparison.comparison_rows(cards, measured, timing)
+    table = pd.DataFrame(rows).set_index("model").rename(index=LABELS).T
+    table.index = ["Parameters", "Multiply-adds per image", "File size (KB)", "Test accuracy (10,000 images)",
+                   "Accuracy on hand-drawn digits", "Accuracy on MNIST test digits redrawn with a brush",
+                   "Classify latency (ms, median)"]
+    formats = ["{:,.0f}", "{:,.0f}", "{:,.1f}", "{:.2%}", "{:.2%}", "{:.2%}", "{:.1f}"]
+    shown = pd.DataFrame({col: [fmt.format(v) if v is not None and not pd.isna(v) else "—"
+                                for v, fmt in zip(table[col], formats)] for col in table.columns}, index=table.index)
+    st.table(shown)
+    st.caption("Parameters, multiply-adds, file size and the drawn-digit accuracies come from each model card "
+               "(written at training time); test accuracy is measured here with classify_batch and checked "
+               "against the card; latency is the median of 15 `Classifier.classify` calls on a 280×280 drawing "
+               "(preprocessing included), measured once per app process.")
+    if data is None:
+        show_no_data(error, "eval_retry_comparison")
+        return
+    if len(loaded) < 2:
+        st.info("Only one model could be loaded, so there is nothing to compare it with.")
+        return
+
+    st.plotly_chart(figs.per_digit_accuracy({n: measured[n]["per_class_accuracy"] for n in loaded}),
+                    config=figs.CONFIG, key="eval_per_digit_both")
+    a, b = list(loaded)
+    probs_a = test_probabilities(a, model_sha(a), data.sha256)
+    probs_b = test_probabilities(b, model_sha(b), data.sha256)
+    counts = comparison.agreement_table(probs_a, probs_b, data.y_test)
+    st.subheader("Where the two models disagree")
+    cols = st.columns(len(counts))
+    for col, (what, count) in zip(cols, counts.items()):
+        col.metric(what.replace(" A ", f" {LABELS[a]} ").replace(" B ", f" {LABELS[b]} "), f"{count:,}")
+    index = comparison.disagreements(probs_a, probs_b)
+    st.markdown(f"**{len(index):,} test images get different answers**" +
+                (f" (first {MAX_IMAGES})" if len(index) > MAX_IMAGES else ""))
+    index = index[:MAX_IMAGES]
+    pa, pb = probs_a.argmax(axis=1), probs_b.argmax(axis=1)
+    _images(data, index, [f"{data.y_test[i]} · {LABELS[a]} {pa[i]} · {LABELS[b]} {pb[i]}" for i in index], width=84)
+    st.caption("Caption: true digit · each model's answer.")

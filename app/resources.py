@@ -1,0 +1,86 @@
+"""What is loaded once per process and shared by every session (`st.cache_resource`).
+
+Nothing here holds per-user state: a session's drawing and results live in its own
+`st.session_state` (see `app/tabs/draw.py`).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from mnist_core.classifier import MODELS_DIR, Classifier, ModelFileError
+from mnist_core.drawn import HAND
+from mnist_core.strokes import render_strokes
+
+LABELS = {"lenet5": "LeNet-5", "mlp": "MLP"}
+
+# One image at a time is far too little work to split across cores: with PyTorch's default (one
+# thread per core) a LeNet-5 forward pass took 60-90 ms here while other processes kept the cores
+# busy, and 2-3 ms on one thread. Sessions still run in parallel, each on its own script thread.
+torch.set_num_threads(1)
+
+
+def models_dir() -> Path:
+    """Where the models are read from: $MNIST_MODELS, else the repository's `models/`."""
+    return Path(os.environ.get("MNIST_MODELS") or MODELS_DIR)
+
+
+def _stamp(directory: Path, name: str) -> tuple:
+    """(size, mtime) of a model's two files: part of the cache key, so a replaced file is re-checked."""
+    stamp = []
+    for path in (directory / f"{name}.keras", directory / f"{name}.json"):
+        try:
+            info = path.stat()
+            stamp.append((info.st_size, info.st_mtime_ns))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load(name: str, directory: str, stamp: tuple) -> tuple[Classifier | None, str | None]:
+    """Load and verify one model, and warm it up (first forward pass, feature model, gradient),
+    so that the first stroke is as fast as the others. A failure is cached too, as its one-line
+    message, until the files change (`stamp`)."""
+    del stamp  # only part of the cache key
+    try:
+        classifier = Classifier.load(name, directory)
+    except ModelFileError as error:
+        return None, str(error)
+    blank = np.zeros((28, 28), np.float32)
+    classifier.classify_batch(blank[None])
+    classifier.activations(blank)  # builds the feature model, once per process
+    classifier.saliency(blank)
+    # Streamlit runs keras.backend.clear_session() and a full garbage collection after every
+    # script run once Keras is imported; with PyTorch and Keras loaded that walk took 300-600 ms
+    # of each stroke's reply (measured with tests/e2e/harness.py). Freezing what is loaded by now
+    # (libraries, models: nothing per user) takes it out of every later collection.
+    gc.collect()
+    gc.freeze()
+    return classifier, None
+
+
+def load_classifier(name: str) -> tuple[Classifier | None, str | None]:
+    """The verified classifier `name` ("mlp" or "lenet5") and None, or None and a one-line error
+    saying how to fix it. Loaded once per process and file version."""
+    directory = models_dir()
+    return _load(name, str(directory), _stamp(directory, name))
+
+
+@st.cache_resource
+def example_drawing() -> np.ndarray:
+    """A hand-drawn-style "7" on a 280x280 canvas, for the Network tab before anything is drawn.
+
+    Returns (280, 280) float32 in [0, 1], 1 = ink (read-only): the first "7" style of
+    `mnist_core.drawn.HAND`, 200 px tall, drawn by `render_strokes` with a 20 px brush.
+    """
+    strokes = [np.asarray(stroke) * 200 + 40 for stroke in HAND[7][0]]
+    ink = render_strokes(strokes, (280, 280), 20.0)
+    ink.setflags(write=False)
+    return ink
