@@ -2,7 +2,7 @@
 
 Exit status: 0 success; 1 some input files could not be read (`predict`, the rest are still
 classified); 2 a usage error, or no usable data or model (one line on stderr, no traceback).
-Commands import what they need when they run; `mnist_core` itself loads Keras on import.
+Commands import what they need when they run, so --help answers at once.
 """
 
 from __future__ import annotations

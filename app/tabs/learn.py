@@ -12,7 +12,7 @@ from app import data_figures as figs
 from app.data_cache import current_drawing, load_data
 from app.figures import connection_table, preprocessing_strip
 from app.resources import example_drawing, load_classifier
-from mnist_core import preprocess
+from mnist_core.preprocess import preprocess
 from mnist_core.models import BUILDERS, C3_TABLE, connection_matrix, layer_table
 
 LENET_LAYERS = [
