@@ -6,7 +6,8 @@
     clf.classify_batch(x)                # (N, 28, 28) float32 in [0, 1] -> (N, 10) float32
 
 A single drawing goes through `model(x, training=False)` with autograd off, never through
-`model.predict` (which sets up a whole prediction loop: tens of milliseconds a call). Every
+`model.predict` (which sets up a whole prediction loop on every call: 1.3-2.4x the bare forward
+pass on the torch backend here, see `python -m mnist_core bench`; tens of ms on others). Every
 method is safe to call from many threads at once: the model's weights are only read, and
 the per-call state (PyTorch's no-grad mode, Keras' call context) is thread-local.
 """
