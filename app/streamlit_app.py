@@ -33,15 +33,7 @@ MODELS = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "l
 tabs = st.tabs(["Draw", "Network", "Data", "Evaluation", "Learn"], key="tab", on_change="rerun")
 with tabs[0]:
     draw.render(MODELS, brush)
-if tabs[1].open:
-    with tabs[1]:
-        network.render(MODELS)
-if tabs[2].open:
-    with tabs[2]:
-        data.render(MODELS)
-if tabs[3].open:
-    with tabs[3]:
-        evaluation.render(MODELS)
-if tabs[4].open:
-    with tabs[4]:
-        learn.render(MODELS)
+for tab, page in zip(tabs[1:], (network, data, evaluation, learn)):
+    if tab.open:
+        with tab:
+            page.render(MODELS)

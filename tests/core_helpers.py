@@ -2,6 +2,7 @@
 `mnist_core.drawn.HAND`, drawn with a round brush, as the app's canvas returns them) and a
 decompression-bomb PNG."""
 
+import base64
 import io
 import struct
 import zlib
@@ -37,3 +38,12 @@ def png_claiming(width, height):
     data[16:24] = struct.pack(">II", width, height)
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
     return bytes(data)
+
+
+def plotly_array(value) -> np.ndarray:
+    """A Plotly JSON array: a list, or a typed array {"dtype", "bdata" (base64), "shape"}."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
+    return np.asarray(value)

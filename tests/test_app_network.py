@@ -5,7 +5,6 @@ Tabs track their state (`st.tabs(..., key="tab", on_change="rerun")`), so a test
 Network tab by setting `at.session_state["tab"]`. Drawings are supplied as in test_app_draw.
 """
 
-import base64
 import json
 import shutil
 
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core_helpers import drawing
+from core_helpers import drawing, plotly_array
 from mnist_core import Classifier
 from mnist_core.models import connection_matrix
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
@@ -40,15 +39,6 @@ def charts(at: AppTest) -> dict[str, dict]:
             if c.key.startswith(("lenet5-", "mlp-"))}
 
 
-def array(value) -> np.ndarray:
-    """A Plotly JSON array: a list, or a typed array {"dtype", "bdata" (base64), "shape"}."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
-    return np.asarray(value)
-
-
 def test_example_digit_before_anything_is_drawn(at):
     open_network(at)
     assert any("example 7" in i.value for i in at.info)
@@ -66,11 +56,11 @@ def test_lenet5_figures_for_the_drawing_come_from_the_core(at, models_dir):  # n
     # The numbers are the core's: C1's first map is the first tile of the C1 mosaic.
     classifier = Classifier.load("lenet5", models_dir)
     activations = classifier.activations(at.session_state["input28"])
-    c1 = array(figures["lenet5-c1"]["data"][0]["customdata"])[..., 1]
+    c1 = plotly_array(figures["lenet5-c1"]["data"][0]["customdata"])[..., 1]
     assert np.allclose(c1[:28, :28], activations["C1"][:, :, 0], atol=1e-5)
-    table = array(figures["lenet5-c3-table"]["data"][0]["z"])
+    table = plotly_array(figures["lenet5-c3-table"]["data"][0]["z"])
     assert np.array_equal(table.astype(bool), connection_matrix())
-    saliency = array(figures["lenet5-saliency"]["data"][0]["z"])
+    saliency = plotly_array(figures["lenet5-saliency"]["data"][0]["z"])
     assert np.allclose(saliency, classifier.saliency(at.session_state["input28"]), atol=1e-5)
 
 
@@ -78,11 +68,11 @@ def test_colour_scale_per_map(at):
     draw(at, drawing(7))
     open_network(at)
     shared = charts(at)["lenet5-c3"]["data"][0]  # one scale for the layer: 0 to its maximum, with a colour bar
-    assert shared["showscale"] and shared["zmax"] == pytest.approx(float(np.nanmax(array(shared["z"]))))
+    assert shared["showscale"] and shared["zmax"] == pytest.approx(float(np.nanmax(plotly_array(shared["z"]))))
     at.toggle(key="per_map_scale").set_value(True)
     run(at)
     c3 = charts(at)["lenet5-c3"]["data"][0]
-    assert c3["zmax"] == 1 and np.nanmax(array(c3["z"])) == pytest.approx(1)
+    assert c3["zmax"] == 1 and np.nanmax(plotly_array(c3["z"])) == pytest.approx(1)
     assert any("each map stretched" in c.value for c in at.caption)
 
 

@@ -2,7 +2,6 @@
 drawing in the session, without any data (an empty MNIST_DATA, an isolated HOME and Keras cache,
 no network) and without trained models. Every run must end without an exception."""
 
-import base64
 import json
 import os
 from pathlib import Path
@@ -10,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from core_helpers import plotly_array
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
@@ -70,15 +71,6 @@ def chart(at: AppTest, key: str) -> dict:
     return json.loads(at.get("plotly_chart")[[c.key for c in at.get("plotly_chart")].index(key)].proto.spec)
 
 
-def array(value) -> np.ndarray:
-    """A Plotly JSON array: a list, or a typed array {"dtype", "bdata" (base64), "shape"}."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
-    return np.asarray(value)
-
-
 def drawing(mnist) -> np.ndarray:
     return mnist.x_test[0].astype(np.float32) / 255  # a 7
 
@@ -99,7 +91,7 @@ def test_data_tab_overview(mnist):
     assert any(mnist.source in c for c in texts(at, "caption"))
     assert texts(at, "subheader") == ["Class distribution", "Mean and standard deviation image of each digit",
                                       "Pixel intensities", "Ink statistics per digit"]
-    assert array(chart(at, "data_counts")["data"][0]["y"]).tolist() == mnist_counts(mnist)
+    assert plotly_array(chart(at, "data_counts")["data"][0]["y"]).tolist() == mnist_counts(mnist)
     at.radio(key="data_split").set_value("test")
     run_tab("data", at=at)
     assert at.metric[4].label == "Pixel mean (pixel/255)" and at.metric[4].value != "0.1307"
@@ -167,8 +159,8 @@ def test_evaluation_tab(mnist, models):
     assert {m.label: m.value for m in at.metric}["Test accuracy"] == f"{card_accuracy:.2%}"
     assert any("Matches the model card" in c for c in texts(at, "caption"))
     heat, cells = chart(at, "eval_confusion_lenet5")["data"]
-    np.testing.assert_array_equal(array(heat["text"]), models["lenet5"].card["test"]["confusion"])
-    assert array(cells["x"]).shape == array(cells["y"]).shape == (100,)  # one clickable point per cell
+    np.testing.assert_array_equal(plotly_array(heat["text"]), models["lenet5"].card["test"]["confusion"])
+    assert plotly_array(cells["x"]).shape == plotly_array(cells["y"]).shape == (100,)  # one clickable point per cell
     assert any(s.endswith("the most confident mistakes") for s in texts(at, "subheader"))
 
     run_tab("evaluation", state={"eval_section": "Comparison"}, at=at)
