@@ -40,7 +40,8 @@ def cmd_train(args) -> int:
     from .data import load_mnist
     from .train import MODELS_DIR, TrainConfig, train
 
-    config = TrainConfig(model=args.model, augment=args.augment, seed=args.seed, train_limit=args.train_limit)
+    config = TrainConfig(model=args.model, augment=args.augment, seed=args.seed, train_limit=args.train_limit,
+                         activation=args.activation, pooling=args.pooling)
     for field in ("epochs", "batch_size", "learning_rate"):
         if getattr(args, field) is not None:
             setattr(config, field, getattr(args, field))
@@ -203,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, help="initial Adam rate, cosine decay (default 0.002)")
     train.add_argument("--train-limit", type=int, default=0, metavar="N",
                        help="train on only N images, for quick runs (default: all 55,000)")
+    train.add_argument("--activation", choices=("relu", "tanh"), default="relu", help="LeNet-5 only (default relu)")
+    train.add_argument("--pooling", choices=("max", "average"), default="max", help="LeNet-5 only (default max)")
     train.add_argument("--models-dir", help="where to write (default: models/)")
     train.add_argument("--data", metavar="PATH", help="MNIST folder or mnist.npz (default: $MNIST_DATA, "
                                                       "else the Keras cache)")

@@ -40,6 +40,8 @@ class TrainConfig:
     patience: int = 8
     seed: int = 0
     train_limit: int = 0  # use only this many training images (0 = all): for quick runs
+    activation: str = "relu"  # LeNet-5 only: "relu" or the paper's "tanh"
+    pooling: str = "max"  # LeNet-5 only: "max" or the paper's "average" subsampling
 
 
 class AugmentedBatches(keras.utils.PyDataset):
@@ -93,7 +95,8 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
         fit = fit[: config.train_limit]
     x_val, y_val, x_fit, y_fit = x[val], y[val], x[fit], y[fit]
 
-    model = BUILDERS[config.model]()
+    options = {"activation": config.activation, "pooling": config.pooling} if config.model == "lenet5" else {}
+    model = BUILDERS[config.model](**options)
     steps = int(np.ceil(len(x_fit) * (9 if config.augment == "shift8" else 1) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps * config.epochs)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -139,3 +139,15 @@ def test_the_table_survives_save_and_load_in_safe_mode(tmp_path):
     np.testing.assert_array_equal(c3.masked_kernel(), model.get_layer("C3").masked_kernel())
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x, training=False)), expected, atol=1e-6)
     assert rows_by_name(loaded)["C3"]["parameters"] == 1516
+
+
+def test_lenet5_paper_variant_swaps_activation_and_pooling_only():
+    """The ablation in the model card compares against tanh + average pooling: same shapes and
+    parameters, only the activation and the pooling differ."""
+    modern, paper = build_lenet5(), build_lenet5(activation="tanh", pooling="average")
+    assert [r["output_shape"] for r in layer_table(paper)] == [r["output_shape"] for r in layer_table(modern)]
+    assert [r["parameters"] for r in layer_table(paper)] == [r["parameters"] for r in layer_table(modern)]
+    assert isinstance(paper.get_layer("S2"), keras.layers.AveragePooling2D)
+    assert isinstance(modern.get_layer("S2"), keras.layers.MaxPooling2D)
+    assert paper.get_layer("C3").activation is keras.activations.tanh
+    assert modern.get_layer("C3").activation is keras.activations.relu
