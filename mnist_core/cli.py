@@ -1,4 +1,4 @@
-"""The command line: `python -m mnist_core {train,evaluate,predict,bench} ...`.
+"""The command line: `python -m mnist_core {train,evaluate,predict,bench,maps} ...`.
 
 Exit status: 0 success; 1 some input files could not be read (`predict`, the rest are still
 classified); 2 a usage error, or no usable data or model (one line on stderr, no traceback).
@@ -177,6 +177,13 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_maps(args) -> int:
+    from . import embedding
+
+    embedding.main()
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser and main
 
 def _positive(text: str) -> int:
@@ -238,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     bench.add_argument("--models-dir", help=models_dir_help)
     bench.set_defaults(run=cmd_bench)
+
+    maps = commands.add_parser("maps", help="compute the Data tab's PCA and t-SNE maps now (minutes)",
+                               description="Compute the PCA and t-SNE maps of the data and keep them on disk "
+                                           "($MNIST_CACHE, else ~/.cache/mnist_core), keyed by the data's sha256.")
+    maps.set_defaults(run=cmd_maps)
     return parser
 
 
