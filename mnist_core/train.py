@@ -12,11 +12,13 @@ import datetime
 import hashlib
 import json
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import augment
 from .data import load_mnist
@@ -102,18 +104,21 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     callbacks = [keras.callbacks.EarlyStopping("val_accuracy", patience=config.patience, restore_best_weights=True)]
 
+    # Keras' progress bar (loss, accuracy, val_accuracy, time) in a terminal; one line per epoch in logs.
+    verbose = 1 if sys.stdout.isatty() else 2
     start = time.time()
     if config.augment == "full":
         widths = np.random.default_rng(config.seed + 1).uniform(0.06, 0.3, len(x_fit))
         print(f"redrawing {len(x_fit)} training digits as brush strokes...", flush=True)
         strokes = redraw(x_fit, widths)
         batches = AugmentedBatches(x_fit, strokes, y_fit, config)
-        history = model.fit(batches, validation_data=(x_val, y_val), epochs=config.epochs, callbacks=callbacks, verbose=2)
+        history = model.fit(batches, validation_data=(x_val, y_val), epochs=config.epochs, callbacks=callbacks,
+                            verbose=verbose)
     else:
         if config.augment == "shift8":
             x_fit, y_fit = augment.shift8(x_fit, y_fit)
         history = model.fit(x_fit, y_fit, batch_size=config.batch_size, validation_data=(x_val, y_val),
-                            epochs=config.epochs, callbacks=callbacks, verbose=2)
+                            epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     wall = time.time() - start
 
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +149,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
             "redrawn_mnist_test": {k: v for k, v in metrics(_probabilities(model, drawn_x), drawn_y).items()
                                    if k != "confusion"},
         },
-        "versions": {"python": platform.python_version(), "keras": keras.__version__,
+        "versions": {"python": platform.python_version(), "keras": keras.__version__, "torch": torch.__version__,
                      "backend": keras.backend.backend(), "numpy": np.__version__},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
