@@ -107,7 +107,8 @@ def ink_boxes(summary: dict, title: str) -> go.Figure:
                    lowerfence=summary["lower"], upperfence=summary["upper"], mean=summary["mean"],
                    marker_color=ACCENT, line_color=ACCENT, fillcolor="rgba(240,180,41,0.25)", name=title,
                    boxpoints=False)
-    return go.Figure(trace, _layout(300, showlegend=False, xaxis=dict(title="digit"), yaxis=dict(title=title)))
+    return go.Figure(trace, _layout(300, showlegend=False, xaxis=dict(title="digit", type="category"),
+                                       yaxis=dict(title=title)))
 
 
 def pixel_values(image: np.ndarray, title: str = "", height: int = 640) -> go.Figure:

@@ -187,6 +187,14 @@ def test_bad_upload_gives_one_error_line_and_the_page_goes_on(app, name, content
     assert predictions(app) == ["0"] and not app.error
 
 
+def test_bad_upload_keeps_reading_the_drawing_on_the_canvas(app):
+    draw(app, drawing(3))
+    upload(app, "truncated.png", truncated_png())
+    assert len(app.error) == 1 and "truncated.png" in app.error[0].value
+    assert predictions(app) == ["3"]  # the drawing is still what the page reads
+    assert app.session_state["digit"].source == "canvas"
+
+
 # --- broken models ---------------------------------------------------------------------------------
 
 

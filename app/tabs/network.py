@@ -135,9 +135,10 @@ def render(models: list[str], *args) -> None:
                 icon=":material/draw:")
     else:
         st.caption(f"Showing {digit.name}, as read on the Draw tab.")
-    per_map = st.toggle("Colour scale per map", key="per_map_scale",
-                        help="Off: one colour scale per layer, so maps can be compared. "
-                             "On: each map uses its own range, so weak maps show their shape too.")
+    per_map = "lenet5" in models and st.toggle(
+        "Colour scale per map", key="per_map_scale",
+        help="LeNet-5's feature maps. Off: one colour scale per layer, so maps can be compared. "
+             "On: each map uses its own range, so weak maps show their shape too.")
     if len(models) == 1:
         _model(models[0], digit, per_map)
         return
