@@ -5,6 +5,7 @@ Run them with ``pytest tests/e2e -m e2e``; deselect with ``-m "not e2e"``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -45,3 +46,67 @@ def e2e_browser(e2e_playwright):
         yield browser
     finally:
         browser.close()
+
+
+# --------------------------------------------------------------------------
+# The MNIST app (tests/e2e/app_support.py)
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def app_url(e2e_playwright):
+    """`streamlit run app/streamlit_app.py` on 127.0.0.1, one server per test module, stopped
+    (process group SIGTERM, then SIGKILL) when the module is done. Its log's tail is attached to
+    the report of any test that fails while using it."""
+    import app_support
+
+    with app_support.app_server() as url:
+        yield url
+
+
+@pytest.fixture
+def app_pages(request, e2e_browser, app_url):
+    """`open(**kw)` -> a new page of the app (app_support.open_page: own context, timing
+    probes), closed after the test. On failure each open page is saved to
+    artifacts/e2e-failures/<test>-<n>.png first."""
+    import app_support
+
+    opened = []
+
+    def open_(**kwargs):
+        page = app_support.open_page(e2e_browser, app_url, **kwargs)
+        opened.append(page)
+        return page
+
+    yield open_
+    report = getattr(request.node, "rep_call", None)
+    for n, page in enumerate(opened):
+        if report is not None and report.failed:
+            out = app_support.ARTIFACTS / "e2e-failures" / f"{request.node.name}-{n}.png"
+            with contextlib.suppress(Exception):  # best effort, never mask the failure
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out), timeout=10_000)
+        with contextlib.suppress(Exception):
+            page.context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item (for app_pages) and, when a test that uses the app
+    server fails, attach the server log's tail to its report."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+    if report.failed and "app_url" in getattr(item, "fixturenames", ()):
+        url = getattr(item, "funcargs", {}).get("app_url")
+        if url is not None:
+            import app_support
+
+            report.sections.append(("streamlit server log (tail)", app_support.server_log_tail(url)))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print what the e2e tests measured (latency table, load figures) after the run."""
+    import app_support
+
+    for title, text in app_support.SUMMARY:
+        terminalreporter.write_sep("-", title)
+        terminalreporter.write_line(text)
