@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
+from skimage.draw import line as draw_line
 from skimage.morphology import skeletonize
 
 from .preprocess import preprocess_batch
@@ -58,12 +59,30 @@ def trace(centre_line: np.ndarray, radius: float) -> np.ndarray:
     return np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
 
 
-def redraw(images: np.ndarray, widths: np.ndarray, upsample: int = 3) -> np.ndarray:
+def add_flag(centre_line: np.ndarray, length: float, angle: float = 35.0) -> np.ndarray:
+    """Add the flag of a European-style 1 to a centre line (H, W) bool: a straight line of `length`
+    pixels from the line's topmost pixel down to the left, `angle` degrees below horizontal.
+    Returns a new (H, W) bool array."""
+    rows, cols = np.nonzero(centre_line)
+    if rows.size == 0 or length <= 0:
+        return centre_line
+    top = rows.min()
+    col = int(np.round(cols[rows == top].mean()))
+    end_row = int(np.clip(round(top + length * np.sin(np.deg2rad(angle))), 0, centre_line.shape[0] - 1))
+    end_col = int(np.clip(round(col - length * np.cos(np.deg2rad(angle))), 0, centre_line.shape[1] - 1))
+    flagged = centre_line.copy()
+    flagged[draw_line(int(top), col, end_row, end_col)] = True
+    return flagged
+
+
+def redraw(images: np.ndarray, widths: np.ndarray, upsample: int = 3, flags: np.ndarray | None = None) -> np.ndarray:
     """Redraw MNIST digits as constant-width brush strokes, then re-apply the MNIST recipe.
 
     images: (N, 28, 28) uint8 or float32 in [0, 1].
     widths: (N,) brush width as a fraction of the digit's height (0.1 = a 20 px brush on a
             200 px tall digit; MNIST's own strokes are about 0.1-0.2).
+    flags:  optional (N,) flag length as a fraction of the digit's height, 0 for none
+            (`add_flag`): the 1 as much of the world writes it, which MNIST hardly has.
     Returns (N, 28, 28) float32 in [0, 1], centred and scaled like MNIST.
     """
     images = np.asarray(images)
@@ -76,5 +95,7 @@ def redraw(images: np.ndarray, widths: np.ndarray, upsample: int = 3) -> np.ndar
         if rows.size == 0:
             continue
         height = max(rows[-1] - rows[0] + 1, upsample * 6)
+        if flags is not None and flags[i] > 0:
+            line = add_flag(line, flags[i] * height)
         out[i] = trace(line, max(0.5, width * height / 2))
     return preprocess_batch(out)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnist_core.strokes import redraw, render_strokes, skeleton, trace
+from mnist_core.strokes import add_flag, redraw, render_strokes, skeleton, trace
 
 
 def test_a_line_has_ink_where_the_stroke_is_and_the_brush_width():
@@ -108,3 +108,23 @@ def test_the_committed_lenet5_reads_redrawn_digits(committed, mnist):
     widths = np.random.default_rng(0).uniform(0.08, 0.25, 300)
     accuracy = (clf.classify_batch(redraw(images, widths)).argmax(axis=1) == labels).mean()
     assert accuracy >= 0.95
+
+
+def test_add_flag_runs_down_left_from_the_top_of_a_vertical_stem():
+    stem = np.zeros((60, 60), bool)
+    stem[10:50, 40] = True
+    flagged = add_flag(stem, length=20, angle=30)
+    added = flagged & ~stem
+    rows, cols = np.nonzero(added)
+    assert stem.sum() == (flagged & stem).sum()  # the stem is kept
+    assert rows.min() >= 10 and rows.max() == 10 + round(20 * np.sin(np.deg2rad(30)))  # from the top, down
+    assert cols.max() <= 40 and cols.min() == 40 - round(20 * np.cos(np.deg2rad(30)))  # to the left
+    assert np.array_equal(add_flag(stem, 0), stem)
+
+
+def test_redraw_with_a_flag_adds_ink_at_the_top_left_of_a_one(mnist):
+    ones = mnist.x_test[mnist.y_test == 1][:20]
+    plain = redraw(ones, np.full(20, 0.12))
+    flagged = redraw(ones, np.full(20, 0.12), flags=np.full(20, 0.35))
+    top_left = (slice(4, 12), slice(4, 14))
+    assert flagged[:, top_left[0], top_left[1]].sum() > 1.5 * plain[:, top_left[0], top_left[1]].sum()
