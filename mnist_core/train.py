@@ -38,6 +38,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     augment: str = "full"  # "none" | "shift8" | "full"
     stroke_fraction: float = 0.35  # share of each batch drawn from the brush-stroke variant
+    flag_fraction: float = 0.5  # share of the stroke variant's 1s given a flag (the European 1)
     validation_size: int = 5000
     patience: int = 8
     seed: int = 0
@@ -77,6 +78,18 @@ class AugmentedBatches(keras.utils.PyDataset):
         return batch, self.labels[chosen]
 
 
+def save_for_inference(model, path: Path) -> None:
+    """Save `model`'s architecture and weights without its optimizer's state.
+
+    A compiled model's .keras file also holds Adam's two moment estimates per weight (3x the
+    size: the MLP's 5.6 MB instead of 1.9 MB) and Keras 3 ignores `include_optimizer` for .keras
+    files; an uncompiled clone with the same weights saves only what inference reads.
+    """
+    inference = keras.models.clone_model(model)
+    inference.set_weights(model.get_weights())
+    inference.save(path)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -108,9 +121,12 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
     verbose = 1 if sys.stdout.isatty() else 2
     start = time.time()
     if config.augment == "full":
-        widths = np.random.default_rng(config.seed + 1).uniform(0.06, 0.3, len(x_fit))
+        style_rng = np.random.default_rng(config.seed + 1)
+        widths = style_rng.uniform(0.06, 0.3, len(x_fit))
+        flagged = (y_fit == 1) & (style_rng.random(len(x_fit)) < config.flag_fraction)
+        flags = np.where(flagged, style_rng.uniform(0.15, 0.4, len(x_fit)), 0.0)
         print(f"redrawing {len(x_fit)} training digits as brush strokes...", flush=True)
-        strokes = redraw(x_fit, widths)
+        strokes = redraw(x_fit, widths, flags=flags)
         batches = AugmentedBatches(x_fit, strokes, y_fit, config)
         history = model.fit(batches, validation_data=(x_val, y_val), epochs=config.epochs, callbacks=callbacks,
                             verbose=verbose)
@@ -123,7 +139,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
 
     models_dir.mkdir(parents=True, exist_ok=True)
     path = models_dir / f"{config.model}.keras"
-    model.save(path)
+    save_for_inference(model, path)
     test = metrics(_probabilities(model, data.x_test.astype(np.float32) / 255), data.y_test)
     hand_x, hand_y = hand_set()
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
