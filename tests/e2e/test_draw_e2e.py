@@ -36,7 +36,7 @@ def test_draw_digits_and_clear(app_pages):
     assert harness.wait_for_metric(page, "Prediction", previous=None) == "7"
     app.clear_with_app_button(page)
 
-    for digit, style in [(0, 0), (3, 0), (4, 0)]:
+    for digit, style in [(0, 0), (3, 0), (4, 0), (1, 1)]:  # (1, 1): the European 1 with a flag
         _draw_and_read(page, digit, style)
         assert not app.hint_shown(page)
         app.clear_with_app_button(page)
