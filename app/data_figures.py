@@ -11,13 +11,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.figures import ACCENT, CONFIG, INK, MARK, MUTED  # one look across the app
+from app.figures import ACCENT, CONFIG, INK, MARK, MODEL_LABELS, MUTED  # one look across the app
 
 __all__ = ["CONFIG", "DIGIT_COLOURS", "MODEL_COLOURS", "MODEL_LABELS"]
 
 DIGIT_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]  # Tableau 10
-MODEL_LABELS = {"mlp": "MLP", "lenet5": "LeNet-5"}
 MODEL_COLOURS = {"mlp": "#37c8ff", "lenet5": ACCENT}
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import streamlit as st
 
 from app import figures
-from app.resources import LABELS, load_classifier
+from app.resources import load_classifier
 from mnist_core.classifier import Result
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import Preprocessed, preprocess
@@ -170,7 +170,7 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
     for name, column in zip(models, columns):
         result, error = readings[name]
         with column:
-            st.markdown(f"**{LABELS[name]}**")
+            st.markdown(f"**{figures.MODEL_LABELS[name]}**")
             if error:
                 st.error(error)
                 continue

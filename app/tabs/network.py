@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from app import figures
-from app.resources import LABELS, example_drawing, load_classifier
+from app.resources import example_drawing, load_classifier
 from app.tabs.draw import Digit, current_digit, read
 from mnist_core.classifier import Classifier, Result
 from mnist_core.models import connection_matrix
@@ -26,7 +26,7 @@ def _chart(figure, key: str, caption: str) -> None:
 
 
 def _outcome(result: Result, name: str) -> None:
-    st.markdown(f"**{LABELS[name]}** reads a **{result.label}** ({result.confidence:.0%} confident).")
+    st.markdown(f"**{figures.MODEL_LABELS[name]}** reads a **{result.label}** ({result.confidence:.0%} confident).")
 
 
 def _lenet5(classifier: Classifier, result: Result, per_map: bool) -> None:
@@ -142,6 +142,6 @@ def render(models: list[str], *args) -> None:
     if len(models) == 1:
         _model(models[0], digit, per_map)
         return
-    for name, tab in zip(models, st.tabs([LABELS[name] for name in models])):
+    for name, tab in zip(models, st.tabs([figures.MODEL_LABELS[name] for name in models])):
         with tab:
             _model(name, digit, per_map)
