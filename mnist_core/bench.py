@@ -20,24 +20,18 @@ import numpy as np
 import torch
 
 from .classifier import MODEL_NAMES, Classifier
+from .drawn import HAND
 from .preprocess import preprocess
-from .strokes import render_strokes
+from .strokes import canvas_rgba, render_strokes
 
 CANVAS = 280
 
 
 def canvas_drawing() -> np.ndarray:
     """A 3 drawn on a 280x280 canvas as the app gets it: (280, 280, 4) uint8 RGBA, white strokes
-    (alpha = ink) on a transparent background, brush 18 px."""
-    t = np.deg2rad(np.linspace(200, 450, 40))
-    upper = np.stack([140 + 55 * np.cos(t), 85 + 45 * np.sin(t)], axis=1)
-    t = np.deg2rad(np.linspace(270, 520, 40))
-    lower = np.stack([140 + 60 * np.cos(t), 180 + 50 * np.sin(t)], axis=1)
-    ink = render_strokes([np.concatenate([upper, lower])], (CANVAS, CANVAS), width=18)
-    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
-    return rgba
+    (alpha = ink) on a transparent background, 190 px tall, brush 18 px (`drawn.HAND`'s first 3)."""
+    strokes = [np.asarray(stroke) * 190 + 45 for stroke in HAND[3][0]]
+    return canvas_rgba(render_strokes(strokes, (CANVAS, CANVAS), width=18))
 
 
 def median_ms(function, repeat: int) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .preprocess import preprocess
-from .strokes import render_strokes, skeleton
+from .strokes import canvas_rgba, render_strokes, skeleton
 
 CANVAS = 280
 WIDTHS = (10, 18, 28)  # brush widths in canvas pixels
@@ -74,14 +74,6 @@ HAND = {
 }
 
 
-def _canvas(ink: np.ndarray) -> np.ndarray:
-    """(H, W) float32 ink -> (H, W, 4) uint8 RGBA: white strokes, transparent background."""
-    rgba = np.zeros(ink.shape + (4,), np.uint8)
-    rgba[..., :3] = 255
-    rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
-    return rgba
-
-
 def _wobble(points: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
     """Resample a polyline every ~0.02 units and add a smooth random displacement (a shaky hand)."""
     seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
@@ -114,7 +106,7 @@ def hand_set(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
                         p = _wobble(stroke, rng, 0.015)
                         p[:, 0] += slant * (0.5 - p[:, 1])
                         strokes.append(p * height + [x0, y0])
-                    images.append(preprocess(_canvas(render_strokes(strokes, (CANVAS, CANVAS), width))).image)
+                    images.append(preprocess(canvas_rgba(render_strokes(strokes, (CANVAS, CANVAS), width))).image)
                     labels.append(digit)
     return np.stack(images), np.array(labels, np.uint8)
 
@@ -139,5 +131,5 @@ def redrawn_set(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> tuple[
         points = np.stack([cols - cols.min(), rows - rows.min()], axis=1) * scale
         offset = rng.uniform(width, CANVAS - width - points.max(axis=0).clip(max=CANVAS - 2 * width - 1))
         strokes = [p[None] for p in points + offset]
-        out[i] = preprocess(_canvas(render_strokes(strokes, (CANVAS, CANVAS), width))).image
+        out[i] = preprocess(canvas_rgba(render_strokes(strokes, (CANVAS, CANVAS), width))).image
     return out, np.asarray(labels, np.uint8)

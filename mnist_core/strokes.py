@@ -39,6 +39,15 @@ def render_strokes(strokes, size: tuple[int, int] = (280, 280), width: float = 2
     return np.asarray(canvas, np.float32) / 255
 
 
+def canvas_rgba(ink: np.ndarray) -> np.ndarray:
+    """(H, W) float32 ink in [0, 1] -> (H, W, 4) uint8 RGBA as a transparent canvas holds it:
+    white strokes, alpha = ink."""
+    rgba = np.zeros(ink.shape + (4,), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
+    return rgba
+
+
 def skeleton(image: np.ndarray, upsample: int = 3) -> np.ndarray:
     """The centre line of one digit: (28, 28) float32 in [0, 1] -> (28u, 28u) bool, one pixel wide.
 

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_core.drawn import HAND
+from mnist_core.strokes import canvas_rgba as rgba  # noqa: F401 (shared with the tests)
 from mnist_core.strokes import render_strokes
 
 
@@ -19,14 +20,6 @@ def drawing(digit, style=0, height=150, x0=60, y0=50, width=18, size=280, scale=
     a round brush, its top-left corner at (x0, y0), everything scaled by `scale`."""
     strokes = [(np.asarray(s) * height + [x0, y0]) * scale for s in HAND[digit][style]]
     return render_strokes(strokes, (size * scale, size * scale), width * scale)
-
-
-def rgba(ink):
-    """(H, W) ink -> (H, W, 4) uint8: white strokes on a transparent canvas, alpha = ink."""
-    out = np.zeros(ink.shape + (4,), np.uint8)
-    out[..., :3] = 255
-    out[..., 3] = np.round(ink * 255).astype(np.uint8)
-    return out
 
 
 def png_claiming(width, height):
