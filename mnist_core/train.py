@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
+import tensorflow as tf
 
 from . import augment
 from .data import load_mnist
 from .drawn import hand_set, redrawn_set
 from .evaluate import metrics
+from .litert import write_fast_path
 from .models import BUILDERS, keras, layer_table
 from .strokes import redraw
 
@@ -103,7 +104,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
     keras.utils.set_random_seed(config.seed)
     data = data or load_mnist()
     x = data.x_train.astype(np.float32) / 255
-    y = np.array(data.y_train)  # writable: torch warns on read-only arrays
+    y = np.asarray(data.y_train)
     order = np.random.default_rng(config.seed).permutation(len(x))
     val, fit = order[: config.validation_size], order[config.validation_size :]
     if config.train_limit:
@@ -158,6 +159,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
         "epochs_run": len(history.history["loss"]),
         "best_val_accuracy": float(max(history.history["val_accuracy"])),
         "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
+        "litert": write_fast_path(model, models_dir / f"{config.model}.tflite"),
         "wall_time_s": round(wall, 1),
         "test": test,
         "drawn": {
@@ -165,9 +167,21 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
             "redrawn_mnist_test": {k: v for k, v in metrics(_probabilities(model, drawn_x), drawn_y).items()
                                    if k != "confusion"},
         },
-        "versions": {"python": platform.python_version(), "keras": keras.__version__, "torch": torch.__version__,
+        "versions": {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
                      "backend": keras.backend.backend(), "numpy": np.__version__},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     (models_dir / f"{config.model}.json").write_text(json.dumps(card, indent=1) + "\n")
+    return card
+
+
+def export_fast_path(name: str, models_dir: Path = MODELS_DIR) -> dict:
+    """Derive `<name>.tflite` afresh from the verified `<name>.keras` and record it in the card
+    (its "litert" entry and the backend it was exported on). Returns the card."""
+    from .classifier import load_keras
+
+    model, card = load_keras(name, models_dir)
+    card["litert"] = write_fast_path(model, models_dir / f"{name}.tflite")
+    card["litert"]["exported_with"] = {"tensorflow": tf.__version__, "keras": keras.__version__}
+    (models_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     return card
