@@ -163,7 +163,7 @@ def render(trajectories: list, seed: int = 0, copies: int = 1, heights=HEIGHTS, 
     copies:       variants per digit, each with its own size, brush, place, slant and shake.
     Returns (N * copies, 28, 28) float32 in [0, 1], white digit on black; the copies of digit i
     are rows i * copies ... i * copies + copies - 1, so the labels are `np.repeat(labels, copies)`.
-    Deterministic for a given seed. Speed: about 1.3 ms a digit, all 7,494 once in about 10 s on
+    Deterministic for a given seed. Speed: 1-2 ms a digit, all 7,494 once in 7-15 s on
     one core (the Pillow drawing and `preprocess` of the 280x280 canvas take most of it).
     """
     rng = np.random.default_rng(seed)
