@@ -218,6 +218,27 @@ def per_digit_accuracy(per_class: dict[str, list[float]], height: int = 300) -> 
                                    legend=dict(orientation="h", y=1.12)))
 
 
+def reliability_diagram(calibrations: dict[str, dict], height: int = 320) -> go.Figure:
+    """Each model's reliability on held-out real drawings, before and after temperature scaling:
+    mean confidence (x) against accuracy (y) per confidence bin, from the cards' "calibration"
+    (`mnist_core.calibration.summary`). The diagonal is a model whose "90 %" is right 90 % of the time."""
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color=MUTED, dash="dot"),
+                               name="perfectly calibrated", hoverinfo="skip"))
+    for name, cal in calibrations.items():
+        for key, dash, when in (("reliability_before", "dash", "before"), ("reliability_after", "solid", "after")):
+            table = cal[key]
+            points = [(c, a, n) for c, a, n in zip(table["confidence"], table["accuracy"], table["count"]) if n]
+            fig.add_trace(go.Scatter(
+                x=[p[0] for p in points], y=[p[1] for p in points], customdata=[p[2] for p in points],
+                mode="lines+markers", line=dict(color=MODEL_COLOURS.get(name, MUTED), dash=dash),
+                name=f"{MODEL_LABELS.get(name, name)}, {when} (ECE {cal['ece_before' if when == 'before' else 'ece_after_cross_fitted']:.3f})",
+                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} drawings<extra></extra>"))
+    fig.update_layout(_layout(height, xaxis=dict(title="confidence (top probability)", tickformat=".0%", range=[0, 1]),
+                              yaxis=dict(title="accuracy", tickformat=".0%", range=[0, 1.02]),
+                              legend=dict(orientation="h", y=-0.25)))
+    return fig
+
+
 # --- Learn tab ---------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibration import apply_temperature
 from .litert import LiteRTModel, export_bytes
 from .models import FEATURE_LAYERS, keras
 from .preprocess import Preprocessed, preprocess
@@ -44,10 +45,11 @@ class Result:
     """What a classifier made of one image.
 
     label:         the predicted digit, or None when the image holds no digit (see `reason`).
-    probabilities: (10,) float32 softmax output; all zeros when empty.
+    probabilities: (10,) float32, calibrated on real drawings (see `calibration`); zeros when empty.
     input28:       (28, 28) float32 in [0, 1]: what the model saw.
     preprocessed:  every preprocessing step, for display.
     model:         the model's name.
+    unsure_below:  the model's threshold: a top probability below it is shown as a question.
     """
 
     label: int | None
@@ -55,10 +57,21 @@ class Result:
     input28: np.ndarray
     preprocessed: Preprocessed
     model: str
+    unsure_below: float = 0.0
 
     @property
     def confidence(self) -> float:
         return float(self.probabilities.max())
+
+    @property
+    def unsure(self) -> bool:
+        """True when the answer is too close to call: the app then says "4 or 9?"."""
+        return self.label is not None and self.confidence < self.unsure_below
+
+    @property
+    def runner_up(self) -> int | None:
+        """The second likeliest digit, or None when there is no answer."""
+        return None if self.label is None else int(np.argsort(self.probabilities)[-2])
 
     @property
     def reason(self) -> str | None:
@@ -78,6 +91,9 @@ class Classifier:
     def __init__(self, model: keras.Model, card: dict, name: str, fast: LiteRTModel | None = None):
         self.model, self.card, self.name = model, card, name
         self.fast = fast or LiteRTModel(export_bytes(model))
+        calibration = card.get("calibration") or {}  # fitted on held-out real drawings by `train`
+        self.temperature = float(calibration.get("temperature", 1.0))
+        self.unsure_below = float(calibration.get("unsure_below", 0.0))
         self._lock = threading.Lock()
         self._compiled = None
 
@@ -101,9 +117,15 @@ class Classifier:
         None, zero probabilities and a reason; never an exception for odd pixels."""
         steps = preprocess(image, background)
         if steps.empty:
-            return Result(None, np.zeros(10, np.float32), steps.image, steps, self.name)
-        probabilities = self.fast(steps.image[None])[0]
-        return Result(int(probabilities.argmax()), probabilities, steps.image, steps, self.name)
+            return Result(None, np.zeros(10, np.float32), steps.image, steps, self.name, self.unsure_below)
+        probabilities = self.probabilities(steps.image[None])[0]
+        return Result(int(probabilities.argmax()), probabilities, steps.image, steps, self.name, self.unsure_below)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 in [0, 1] -> (N, 10) float32: the fast path's softmax, calibrated
+        with the card's temperature (the same answers, honest confidences)."""
+        raw = self.fast(images)
+        return raw if self.temperature == 1.0 else apply_temperature(raw, self.temperature)
 
     def classify_batch(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] (uint8 is scaled by 1/255) -> (N, 10) float32 probabilities."""
@@ -114,7 +136,8 @@ class Classifier:
             raise ValueError(f"expected (N, 28, 28) images, got shape {images.shape}")
         if len(images) == 0:
             return np.zeros((0, 10), np.float32)
-        return np.concatenate([self.fast(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+        return np.concatenate([self.probabilities(images[i : i + batch_size])
+                               for i in range(0, len(images), batch_size)])
 
     @property
     def feature_layers(self) -> tuple[str, ...]:
@@ -148,7 +171,7 @@ class Classifier:
             return self._compiled
 
     def activations(self, image28: np.ndarray) -> dict[str, np.ndarray]:
-        """Each feature layer's output for one (28, 28) float32 input, batch axis dropped:
+        """Each feature layer's output (the output layer's uncalibrated) for one (28, 28) float32 input, batch axis dropped:
         e.g. LeNet-5's C1 (28, 28, 6), S2 (14, 14, 6), C3 (10, 10, 16), S4 (5, 5, 16),
         C5 (1, 1, 120), F6 (84,), output (10,); the MLP's hidden1 (512,), hidden2 (128,), output (10,)."""
         outputs = self._functions()[0](np.asarray(image28, np.float32)[None])

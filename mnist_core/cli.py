@@ -54,6 +54,10 @@ def cmd_train(args) -> int:
     print(f"test accuracy {card['test']['accuracy']:.4f} on {card['test']['count']:,} MNIST test images; "
           f"drawn digits: hand {drawn['hand']['accuracy']:.4f}, "
           f"redrawn MNIST test {drawn['redrawn_mnist_test']['accuracy']:.4f}")
+    if card.get("real"):
+        real = card["real"]
+        print(f"real pen drawings of {real['writers']} held-out writers: {real['accuracy']:.4f} "
+              f"(worst writer {real['worst_writer_accuracy']:.4f}); training took {card['wall_time_s'] / 60:.1f} min")
     return 0
 
 
@@ -71,19 +75,33 @@ def cmd_export(args) -> int:
 # ---------------------------------------------------------------------------- evaluate
 
 def evaluation(clf, data) -> dict:
-    """Figures of a Classifier on the 10,000 test images and on the drawn digits (same keys as
-    the model card's "test" and "drawn")."""
+    """Figures of a Classifier on the 10,000 test images, the drawn digits and the real pen drawings
+    of the writers its card says it never trained on (same keys as the model card's "test",
+    "drawn" and "real"; "real" is None, with "real_reason", when pendigits is not there)."""
+    from .data import DataUnavailable
     from .drawn import hand_set, redrawn_set
-    from .evaluate import metrics
+    from .evaluate import metrics, writer_metrics
+    from .pendigits import heldout_drawings, load_pendigits, split_writers
 
     hand_x, hand_y = hand_set()
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
-    return {
+    report = {
         "model": clf.name,
         "test": metrics(clf.classify_batch(data.x_test), data.y_test),
         "drawn": {"hand": metrics(clf.classify_batch(hand_x), hand_y),
                   "redrawn_mnist_test": metrics(clf.classify_batch(drawn_x), drawn_y)},
+        "real": None,
     }
+    try:
+        pen = load_pendigits()
+    except DataUnavailable as error:
+        report["real_reason"] = str(error)
+        return report
+    card_real = clf.card.get("real") or {}
+    writers = card_real.get("heldout_writers") or sorted(set(pen.writers[split_writers(pen.writers)[1]].tolist()))
+    images, labels, who = heldout_drawings(pen, writers)
+    report["real"] = {"heldout_writers": list(writers), **writer_metrics(clf.classify_batch(images), labels, who)}
+    return report
 
 
 def format_evaluation(report: dict) -> str:
@@ -103,6 +121,13 @@ def format_evaluation(report: dict) -> str:
     for key, title in (("hand", "hand-drawn digits"), ("redrawn_mnist_test", "MNIST test digits redrawn on a canvas")):
         part = report["drawn"][key]
         lines.append(f"{title}: accuracy {part['accuracy']:.4f} on {part['count']:,}")
+    real = report.get("real")
+    if real is None:
+        lines.append(f"real pen drawings: not measured ({report.get('real_reason', 'no pendigits data')})")
+    else:
+        lines += [f"real pen drawings of {real['writers']} writers never trained on: accuracy {real['accuracy']:.4f} "
+                  f"on {real['count']:,}; worst writer #{real['worst_writer']} {real['worst_writer_accuracy']:.4f}",
+                  "  per digit: " + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(real["per_class_accuracy"]))]
     return "\n".join(lines)
 
 

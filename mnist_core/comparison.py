@@ -67,7 +67,8 @@ def comparison_rows(cards: dict[str, dict], measured: dict[str, dict] | None = N
     measured: name -> `test_metrics` result (the accuracy measured here; else the card's)
     latency:  name -> median ms of `Classifier.classify` (e.g. from `bench.median_ms`)
     Keys: model, parameters, multiply_adds, file_kb, test_accuracy, hand_drawn_accuracy,
-    redrawn_test_accuracy, latency_ms (None where unknown).
+    redrawn_test_accuracy, real_accuracy and real_worst_writer_accuracy (pen drawings of writers
+    the model never trained on), latency_ms (None where unknown).
     """
     rows = []
     for name, card in cards.items():
@@ -81,6 +82,30 @@ def comparison_rows(cards: dict[str, dict], measured: dict[str, dict] | None = N
             "test_accuracy": accuracy,
             "hand_drawn_accuracy": drawn.get("hand", {}).get("accuracy"),
             "redrawn_test_accuracy": drawn.get("redrawn_mnist_test", {}).get("accuracy"),
+            "real_accuracy": (card.get("real") or {}).get("accuracy"),
+            "real_worst_writer_accuracy": (card.get("real") or {}).get("worst_writer_accuracy"),
             "latency_ms": (latency or {}).get(name),
         })
     return rows
+
+
+DRAWN_SETS = {  # the drawn-digit report's sets: title -> where a model card keeps the figures
+    "MNIST test (10,000)": ("test",),
+    "MNIST test digits redrawn with a brush": ("drawn", "redrawn_mnist_test"),
+    "Hand-written stroke paths": ("drawn", "hand"),
+    "Real pen drawings, writers never trained on": ("real",),
+}
+
+
+def drawn_report(cards: dict[str, dict]) -> dict[str, dict[str, list[float] | None]]:
+    """Per-digit accuracy of each model on each set of `DRAWN_SETS`, from the model cards:
+    {set title: {model name: 10 floats, or None where the card lacks that set}}."""
+    report = {}
+    for title, path in DRAWN_SETS.items():
+        report[title] = {}
+        for name, card in cards.items():
+            figures = card
+            for key in path:
+                figures = (figures or {}).get(key)
+            report[title][name] = (figures or {}).get("per_class_accuracy")
+    return report

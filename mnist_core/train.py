@@ -124,10 +124,11 @@ def save_for_inference(model, path: Path) -> None:
     """Save `model`'s architecture and weights without its optimizer's state.
 
     A compiled model's .keras file also holds Adam's two moment estimates per weight (3x the
-    size: the MLP's 5.6 MB instead of 1.9 MB) and Keras 3 ignores `include_optimizer` for .keras
-    files; an uncompiled clone with the same weights saves only what inference reads.
+    size: LeNet-5's 782 KB instead of 279 KB) and Keras 3 ignores `include_optimizer` for .keras
+    files; on TensorFlow even `clone_model` keeps the optimizer. A model rebuilt from the config,
+    given the trained weights, saves only what inference reads.
     """
-    inference = keras.models.clone_model(model)
+    inference = model.__class__.from_config(model.get_config())
     inference.set_weights(model.get_weights())
     inference.save(path)
 

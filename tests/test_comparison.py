@@ -50,13 +50,27 @@ def test_test_metrics_are_checked_against_the_card():
 
 def test_comparison_rows_come_from_the_cards_and_measurements():
     cards = {"mlp": {"parameters": 10, "multiply_adds_per_image": 20, "file_bytes": 2048, "test": {"accuracy": 0.9},
-                     "drawn": {"hand": {"accuracy": 0.7}, "redrawn_mnist_test": {"accuracy": 0.8}}},
+                     "drawn": {"hand": {"accuracy": 0.7}, "redrawn_mnist_test": {"accuracy": 0.8}},
+                     "real": {"accuracy": 0.95, "worst_writer_accuracy": 0.85}},
              "lenet5": {"parameters": 5}}
     rows = comparison.comparison_rows(cards, {"mlp": {"accuracy": 0.91}}, {"mlp": 3.5})
     assert rows[0] == {"model": "mlp", "parameters": 10, "multiply_adds": 20, "file_kb": 2.0, "test_accuracy": 0.91,
-                       "hand_drawn_accuracy": 0.7, "redrawn_test_accuracy": 0.8, "latency_ms": 3.5}
+                       "hand_drawn_accuracy": 0.7, "redrawn_test_accuracy": 0.8, "real_accuracy": 0.95,
+                       "real_worst_writer_accuracy": 0.85, "latency_ms": 3.5}
     assert rows[1]["model"] == "lenet5" and rows[1]["test_accuracy"] is None and rows[1]["latency_ms"] is None
+    assert rows[1]["real_accuracy"] is None
     assert comparison.comparison_rows({"mlp": cards["mlp"]})[0]["test_accuracy"] == 0.9  # the card's, unmeasured
+
+
+def test_drawn_report_reads_each_set_from_the_cards():
+    per_class = [0.9] * 10
+    cards = {"mlp": {"test": {"per_class_accuracy": per_class}, "real": {"per_class_accuracy": [0.8] * 10}},
+             "lenet5": {"drawn": {"hand": {"per_class_accuracy": per_class}}}}
+    report = comparison.drawn_report(cards)
+    assert list(report) == list(comparison.DRAWN_SETS)
+    assert report["MNIST test (10,000)"] == {"mlp": per_class, "lenet5": None}
+    assert report["Hand-written stroke paths"] == {"mlp": None, "lenet5": per_class}
+    assert report["Real pen drawings, writers never trained on"]["mlp"] == [0.8] * 10
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

@@ -21,7 +21,7 @@ from app.data_cache import (
     retry_data,
     tsne_map,
 )
-from mnist_core import augment, embedding, robustness, stats
+from mnist_core import augment, embedding, robustness, stats, styles
 
 SECTIONS = ["Overview", "Samples & pixels", "2-D map", "Augmentation"]
 SPLITS = {"train": "training set (60,000)", "test": "test set (10,000)", "all": "both (70,000)"}
@@ -292,10 +292,27 @@ def _augmentation(data, models) -> None:
         nine, _ = augment.shift8(image[None], np.zeros(1))
         order = [1, 2, 3, 4, 0, 5, 6, 7, 8]  # the shifts around the original, as on a keypad
         st.image(figs.montage(nine[order], 3, scale=3), width=280)
+        _drawn_variants(image, label, seed)
         st.info("**Why are there no flips?** A mirrored 2 is no digit, and a flipped 6 reads as a 9; rotation is "
                 "kept small for the same reason. Flipping would teach the models wrong labels, so "
                 "`mnist_core.augment` has none.", icon=":material/flip:")
     _robustness(data, image, label, source)
+
+
+def _drawn_variants(image: np.ndarray, label: int, seed: int) -> None:
+    """The training's other renderings of a digit: its centre line redrawn with a round brush of
+    several widths, and in each writing style MNIST lacks for this digit (`mnist_core.styles`)."""
+    widths = np.array([0.06, 0.12, 0.2, 0.3])
+    names = [name for name, (digit, _) in styles.STYLES.items() if digit == label]
+    rows = np.repeat(image[None], len(widths) * (1 + len(names)), axis=0)
+    chosen = np.repeat([""] + names, len(widths))
+    drawn = styles.draw_styles(rows, np.tile(widths, 1 + len(names)), chosen, np.random.default_rng(seed))
+    titles = ["redrawn with a round brush"] + names
+    st.markdown("**Redrawn as people draw** — the centre line traced with a brush of 6 % to 30 % of the digit's "
+                "height" + (f", then in the styles MNIST lacks: {', '.join(titles[1:])}" if names else "") +
+                ". Training takes a third of its digits from these, so the models read canvas drawings too.")
+    st.image(figs.montage(drawn, len(widths), scale=3), width=4 * 28 * 3,
+             caption=" · ".join(f"row {i + 1}: {t}" for i, t in enumerate(titles)))
 
 
 def _drawn_label(drawing: np.ndarray) -> int:

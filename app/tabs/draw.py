@@ -36,6 +36,8 @@ MAX_UPLOAD_MB = 10  # also `server.maxUploadSize` in .streamlit/config.toml
 MAX_UPLOAD_PIXELS = 16_000_000  # a 12-megapixel phone photo fits; each pixel costs ~20 bytes in a session
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 HINT = "Draw a digit, 0 to 9, in the black square. The models read it as soon as you lift the pen."
+UNSURE_HELP = ("The two likeliest digits are shown when the model's calibrated confidence is below the level at "
+               "which its answers were right 99.5 % of the time on real drawings of people it never saw.")
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,14 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
             if error:
                 st.error(error)
                 continue
-            st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
-                      delta_color="off", delta_arrow="off")
+            if result.unsure:  # too close to call on held-out real drawings: say so, with both chances
+                runner_up = result.probabilities[result.runner_up]
+                st.metric("Prediction", f"{result.label} or {result.runner_up}?",
+                          delta=f"{result.confidence:.0%} or {runner_up:.0%}: unsure", delta_color="off",
+                          delta_arrow="off", help=UNSURE_HELP)
+            else:
+                st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
+                          delta_color="off", delta_arrow="off")
             st.plotly_chart(figures.probability_bars(result.probabilities), config=figures.CONFIG,
                             key=f"probabilities-{name}")
     return steps
