@@ -3,15 +3,18 @@ canvas's vector data) and the image path (uploads, files). Segmentation is measu
 model on numbers composed from real pen-drawn digits of writers the thresholds were not set on
 (pendigits writers 11-30, `mnist_core.composed`); reading them end to end needs the classifier."""
 
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 
 from core_helpers import rgba
-from mnist_core.composed import (TEST_WRITERS, compose_number, composed_numbers, digit_strokes,
+from mnist_core import cli
+from mnist_core.composed import (TEST_WRITERS, box_overlap, compose_number, composed_numbers, digit_strokes,
                                  load_pendigits, number_accuracy, segment, segmentation_accuracy, segmented_right)
 from mnist_core.drawn import HAND
 from mnist_core.numbers import (MAX_DIGITS, NO_INK, read_image, read_segments, read_strokes, segment_ink,
@@ -249,3 +252,21 @@ def test_the_classifier_splits_overlapping_digits(classifiers, pendigits):
     from 0.915 to 0.955."""
     classify_batch = classifiers["lenet5"].classify_batch
     assert split_right(touching_pairs(pendigits), classify_batch) >= 0.7
+
+
+def test_cli_predict_number(classifiers, held_out, tmp_path, capsys):
+    number = next(n for n in held_out if len(n.labels) >= 3
+                  and read_image(n.image, classifiers["lenet5"].classify_batch).number == n.number)
+    Image.fromarray(rgba(number.image)).save(tmp_path / "number.png")
+    Image.new("L", (300, 100), 255).save(tmp_path / "blank.png")
+    status = cli.main(["predict", "--number", str(tmp_path / "number.png"), str(tmp_path / "blank.png"),
+                       "--json", "--models-dir", str(MODELS_DIR)])
+    out, err = capsys.readouterr()
+    assert status == 0 and err == ""
+    found, blank = [json.loads(line) for line in out.splitlines()]
+    assert found["file"] == str(tmp_path / "number.png") and found["model"] == "lenet5"
+    assert found["number"] == number.number and "reason" not in found
+    assert [d["label"] for d in found["digits"]] == list(number.labels)
+    for digit, box in zip(found["digits"], number.boxes):
+        assert 0 < digit["confidence"] <= 1 and box_overlap(digit["box"], box) >= 0.5
+    assert blank["number"] is None and blank["digits"] == [] and blank["reason"] == NO_INK
