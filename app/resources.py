@@ -12,16 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import torch
 
 from mnist_core.classifier import MODELS_DIR, Classifier, ModelFileError
 from mnist_core.drawn import HAND
 from mnist_core.strokes import render_strokes
-
-# One image at a time is far too little work to split across cores: with PyTorch's default (one
-# thread per core) a LeNet-5 forward pass took 60-90 ms here while other processes kept the cores
-# busy, and 2-3 ms on one thread. Sessions still run in parallel, each on its own script thread.
-torch.set_num_threads(1)
 
 
 def models_dir() -> Path:

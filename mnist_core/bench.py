@@ -1,30 +1,38 @@
-"""Latency of the steps between a drawing and its answer, in milliseconds (medians).
+"""Latency of the steps between a drawing and its answer, in milliseconds (medians), and batch
+throughput, all in one run so that the ratios compare like with like.
 
     figures = bench.run(repeat=50)
     figures["preprocess_ms"]                       # a 280x280 RGBA canvas drawing -> 28x28
-    figures["models"]["lenet5"]["forward_ms"]      # model(x, training=False), batch of 1, no autograd
-    figures["models"]["lenet5"]["classify_ms"]     # Classifier.classify: preprocess + forward
-    figures["models"]["lenet5"]["predict_ms"]      # model.predict on the same single image
-    figures["models"]["lenet5"]["predict_over_forward"]
+    row = figures["models"]["lenet5"]
+    row["predict_ms"]      # model.predict on one image
+    row["eager_ms"]        # model(x, training=False), eager
+    row["tf_function_ms"]  # the same call compiled by tf.function for a (1, 28, 28) input
+    row["litert_ms"]       # the fast path alone (LiteRT interpreter)
+    row["classify_ms"]     # Classifier.classify: canvas -> preprocess -> fast path -> Result
+    row["predict_over_classify"], row["batch_images_per_s"]
 
-Each step runs once to warm up (lazy initialisation, caches), then `repeat` times, timed with
-time.perf_counter; the median is reported, so a stray slow run (another process) does not count.
+Each step runs once to warm up (lazy initialisation, tracing, caches), then `repeat` times, timed
+with time.perf_counter; the median is reported, so a stray slow run (another process) does not count.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from importlib.metadata import version
 
 import numpy as np
-import torch
 
 from .classifier import MODEL_NAMES, Classifier
 from .drawn import HAND
+from .models import keras
 from .preprocess import preprocess
 from .strokes import canvas_rgba, render_strokes
 
+import tensorflow as tf  # noqa: E402  (after .models, which selects Keras' TensorFlow backend)
+
 CANVAS = 280
+BATCH_IMAGES = 10_000
 
 
 def canvas_drawing() -> np.ndarray:
@@ -46,14 +54,15 @@ def median_ms(function, repeat: int) -> float:
 
 
 def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
-    """Time preprocessing and, for each model, the forward pass, `classify` and `model.predict`.
+    """Time preprocessing and, for each model, every way of running it (see the module's docstring).
 
     models_dir: where the models are (default: `Classifier.load`'s). Raises ModelFileError
-    if a model is missing. Returns {"repeat", "torch_threads", "preprocess_ms", "models":
-    {name: {"forward_ms", "classify_ms", "predict_ms", "predict_over_forward"}}}, times in ms.
+    if a model is missing. Returns {"backend", "tensorflow", "keras", "litert", "repeat",
+    "batch_images", "preprocess_ms", "models": {name: {...}}}, times in ms.
     """
     drawing = canvas_drawing()
-    figures = {"repeat": repeat, "torch_threads": torch.get_num_threads(),
+    figures = {"backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
+               "litert": version("ai-edge-litert"), "repeat": repeat, "batch_images": BATCH_IMAGES,
                "preprocess_ms": median_ms(lambda: preprocess(drawing), repeat), "models": {}}
     for name in models:
         figures["models"][name] = time_model(Classifier.load(name, models_dir), drawing, repeat)
@@ -61,18 +70,20 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
 
 
 def time_model(clf: Classifier, drawing: np.ndarray, repeat: int) -> dict:
-    """Median ms of one model's forward pass on the preprocessed `drawing` (batch of 1, no
-    autograd), of `clf.classify(drawing)`, and of `model.predict` on the same input."""
+    """Median ms of each way of reading the preprocessed `drawing` with `clf`, and images/s of
+    `classify_batch` on BATCH_IMAGES images (MNIST-like noise: the cost does not depend on the pixels)."""
     x = preprocess(drawing).image[None]  # (1, 28, 28) float32
-
-    def forward():
-        with torch.no_grad():
-            return clf.model(x, training=False)
-
+    compiled = tf.function(lambda images: clf.model(images, training=False),
+                           input_signature=[tf.TensorSpec((1, 28, 28), tf.float32)])
     row = {
-        "forward_ms": median_ms(forward, repeat),
+        "predict_ms": median_ms(lambda: clf.model.predict(x, verbose=0), max(5, repeat // 5)),
+        "eager_ms": median_ms(lambda: clf.model(x, training=False), repeat),
+        "tf_function_ms": median_ms(lambda: compiled(x), repeat),
+        "litert_ms": median_ms(lambda: clf.fast(x), repeat),
         "classify_ms": median_ms(lambda: clf.classify(drawing), repeat),
-        "predict_ms": median_ms(lambda: clf.model.predict(x, verbose=0), repeat),
     }
-    row["predict_over_forward"] = row["predict_ms"] / row["forward_ms"]
+    row["predict_over_classify"] = row["predict_ms"] / row["classify_ms"]
+    batch = np.random.default_rng(0).random((BATCH_IMAGES, 28, 28), dtype=np.float32)
+    seconds = median_ms(lambda: clf.classify_batch(batch), max(3, repeat // 10)) / 1000
+    row["batch_images_per_s"] = BATCH_IMAGES / seconds
     return row

@@ -5,11 +5,13 @@
     r.label, r.probabilities, r.input28  # int or None (empty), (10,) float32, (28, 28) float32
     clf.classify_batch(x)                # (N, 28, 28) float32 in [0, 1] -> (N, 10) float32
 
-A single drawing goes through `model(x, training=False)` with autograd off, never through
-`model.predict` (which sets up a whole prediction loop on every call: 1.3-2.4x the bare forward
-pass on the torch backend here, see `python -m mnist_core bench`; tens of ms on others). Every
-method is safe to call from many threads at once: the model's weights are only read, and
-the per-call state (PyTorch's no-grad mode, Keras' call context) is thread-local.
+Reading goes through the fast path (`litert.LiteRTModel`): the model exported by Keras to LiteRT,
+committed beside the `.keras` file with its sha256 in the card (derived afresh if it is missing).
+Never through `model.predict`, which sets up a whole prediction loop on every call (about 80 ms
+for one image on TensorFlow here, against 0.02 ms: see `python -m mnist_core bench`). The Keras
+model serves what the fast path cannot: activations and saliency, each a `tf.function` compiled
+once for a single image (1 ms instead of 10 ms eager). Every method is safe to call from many
+threads at once: weights are only read, and each call gets its own LiteRT interpreter.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from .litert import LiteRTModel, export_bytes
 from .models import FEATURE_LAYERS, keras
 from .preprocess import Preprocessed, preprocess
+
+import tensorflow as tf  # noqa: E402  (after .models, which selects Keras' TensorFlow backend)
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_NAMES = ("mlp", "lenet5")
@@ -65,53 +69,31 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _numpy(tensor) -> np.ndarray:
-    # torch tensors directly: Keras' convert_to_numpy calls np.array(tensor), which NumPy 2
-    # answers with a DeprecationWarning (Tensor.__array__ takes no `copy`) on every call
-    if isinstance(tensor, torch.Tensor):
-        return tensor.detach().cpu().numpy()
-    return keras.ops.convert_to_numpy(tensor)
+ONE_IMAGE = tf.TensorSpec((1, 28, 28), tf.float32)
 
 
 class Classifier:
-    """A trained Keras model with its card. Build it with `Classifier.load(name)`."""
+    """A trained Keras model with its card and its fast path. Build it with `Classifier.load(name)`."""
 
-    def __init__(self, model: keras.Model, card: dict, name: str):
+    def __init__(self, model: keras.Model, card: dict, name: str, fast: LiteRTModel | None = None):
         self.model, self.card, self.name = model, card, name
+        self.fast = fast or LiteRTModel(export_bytes(model))
         self._lock = threading.Lock()
-        self._features = None
+        self._compiled = None
 
     @classmethod
     def load(cls, name: str = "lenet5", models_dir: str | Path | None = None) -> Classifier:
-        """Load `models_dir/<name>.keras` (safe mode) after checking its sha256 against `<name>.json`.
+        """Load `models_dir/<name>.keras` (safe mode) after checking its sha256 against `<name>.json`,
+        and its fast path `<name>.tflite` checked against the card's `litert.sha256` (exported
+        afresh from the `.keras` file when the `.tflite` or its card entry is missing).
 
         models_dir defaults to $MNIST_MODELS, else the repository's `models/`.
 
         Raises ModelFileError with one line saying what is wrong and how to fix it.
         """
         models_dir = Path(models_dir or os.environ.get("MNIST_MODELS") or MODELS_DIR)
-        path, card_path = models_dir / f"{name}.keras", models_dir / f"{name}.json"
-        retrain = f"restore it from git or run `python -m mnist_core train --model {name}`"
-        if not path.is_file() or not card_path.is_file():
-            missing = path if not path.is_file() else card_path
-            raise ModelFileError(f"{missing} is missing: {retrain}.")
-        try:
-            card = json.loads(card_path.read_text())
-            expected = card["sha256"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise ModelFileError(f"{card_path} is not a valid model card ({error}): {retrain}.") from None
-        if _sha256(path) != expected:
-            raise ModelFileError(f"{path} does not match the sha256 in its card (changed or corrupted): {retrain}.")
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as error:  # a file that matches its card but will not load: say so in one line
-            raise ModelFileError(f"{path} could not be loaded ({type(error).__name__}: {error}): {retrain}.") from None
-        return cls(model, card, name)
-
-    def _forward(self, images: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) float32 -> (N, 10) float32 probabilities, one eager call, no autograd."""
-        with torch.no_grad():
-            return _numpy(self.model(np.ascontiguousarray(images, np.float32), training=False))
+        model, card = load_keras(name, models_dir)
+        return cls(model, card, name, _load_fast_path(models_dir, name, card))
 
     def classify(self, image, background=None) -> Result:
         """Preprocess any image (see `preprocess`; `background` is the paper's colour if known,
@@ -120,10 +102,10 @@ class Classifier:
         steps = preprocess(image, background)
         if steps.empty:
             return Result(None, np.zeros(10, np.float32), steps.image, steps, self.name)
-        probabilities = self._forward(steps.image[None])[0]
+        probabilities = self.fast(steps.image[None])[0]
         return Result(int(probabilities.argmax()), probabilities, steps.image, steps, self.name)
 
-    def classify_batch(self, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
+    def classify_batch(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] (uint8 is scaled by 1/255) -> (N, 10) float32 probabilities."""
         images = np.asarray(images)
         if images.dtype == np.uint8:
@@ -132,44 +114,94 @@ class Classifier:
             raise ValueError(f"expected (N, 28, 28) images, got shape {images.shape}")
         if len(images) == 0:
             return np.zeros((0, 10), np.float32)
-        return np.concatenate([self._forward(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+        return np.concatenate([self.fast(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
     @property
     def feature_layers(self) -> tuple[str, ...]:
         """Names of the layers `activations` returns, input to output."""
         return FEATURE_LAYERS[self.model.name]
 
-    def _feature_model(self) -> keras.Model:
-        with self._lock:  # built once, on first use, by whichever thread gets here first
-            if self._features is None:
+    def _functions(self):
+        """(activations, saliency): `tf.function`s for one (1, 28, 28) image, traced once, on first
+        use, by whichever thread gets here first."""
+        with self._lock:
+            if self._compiled is None:
                 outputs = [self.model.get_layer(name).output for name in self.feature_layers]
-                self._features = keras.Model(self.model.inputs[0], outputs)
-            return self._features
+                features = keras.Model(self.model.inputs[0], outputs)
+                # the layer feeding the output (F6 / hidden2) times the output's weights: the logits
+                output = self.model.get_layer("output")
+
+                def activations(x):
+                    return features(x, training=False)
+
+                def saliency(x, label):
+                    with tf.GradientTape() as tape:
+                        tape.watch(x)
+                        hidden = features(x, training=False)[-2]
+                        logits = tf.matmul(hidden, output.kernel) + output.bias
+                        label_ = tf.where(label < 0, tf.argmax(logits[0], output_type=tf.int32), label)
+                        score = logits[0, label_]
+                    return tape.gradient(score, x)[0]
+
+                self._compiled = (tf.function(activations, input_signature=[ONE_IMAGE]),
+                                  tf.function(saliency, input_signature=[ONE_IMAGE, tf.TensorSpec((), tf.int32)]))
+            return self._compiled
 
     def activations(self, image28: np.ndarray) -> dict[str, np.ndarray]:
         """Each feature layer's output for one (28, 28) float32 input, batch axis dropped:
         e.g. LeNet-5's C1 (28, 28, 6), S2 (14, 14, 6), C3 (10, 10, 16), S4 (5, 5, 16),
         C5 (1, 1, 120), F6 (84,), output (10,); the MLP's hidden1 (512,), hidden2 (128,), output (10,)."""
-        with torch.no_grad():
-            outputs = self._feature_model()(np.asarray(image28, np.float32)[None], training=False)
-        return {name: _numpy(out)[0] for name, out in zip(self.feature_layers, outputs)}
+        outputs = self._functions()[0](np.asarray(image28, np.float32)[None])
+        return {name: out.numpy()[0] for name, out in zip(self.feature_layers, outputs)}
 
     def saliency(self, image28: np.ndarray, label: int | None = None) -> np.ndarray:
         """Gradient of a class's score (its logit, before the softmax) with respect to each input
-        pixel: (28, 28) float32, positive where more ink would raise the score. `label` defaults
-        to the predicted class."""
-        x = torch.tensor(np.asarray(image28, np.float32)[None], requires_grad=True)
-        hidden = self._feature_model()(x, training=False)[-2]  # the layer feeding the output (F6 / hidden2)
-        output = self.model.get_layer("output")
-        logits = torch.matmul(hidden, output.kernel.value) + output.bias.value
-        if label is None:
-            label = int(logits.argmax())
-        (gradient,) = torch.autograd.grad(logits[0, label], x)
-        return gradient[0].numpy().astype(np.float32)
+        pixel, through tf.GradientTape: (28, 28) float32, positive where more ink would raise the
+        score. `label` defaults to the predicted class."""
+        x = np.asarray(image28, np.float32)[None]
+        return self._functions()[1](x, np.int32(-1 if label is None else label)).numpy()
 
     def kernels(self, layer: str) -> np.ndarray:
         """A convolution layer's kernel as (kh, kw, in_maps, out_maps) float32; for C3 with the
         unconnected weights zeroed (see `models.SparseConv2D`)."""
         found = self.model.get_layer(layer)
         masked = getattr(found, "masked_kernel", None)
-        return masked() if masked else _numpy(found.kernel)
+        return masked() if masked else keras.ops.convert_to_numpy(found.kernel)
+
+
+def load_keras(name: str, models_dir: Path) -> tuple[keras.Model, dict]:
+    """The Keras model `models_dir/<name>.keras` (safe mode) and its card, after checking the
+    file's sha256 against the card. Raises ModelFileError (one line) when anything is off."""
+    path, card_path = models_dir / f"{name}.keras", models_dir / f"{name}.json"
+    retrain = f"restore it from git or run `python -m mnist_core train --model {name}`"
+    if not path.is_file() or not card_path.is_file():
+        missing = path if not path.is_file() else card_path
+        raise ModelFileError(f"{missing} is missing: {retrain}.")
+    try:
+        card = json.loads(card_path.read_text())
+        expected = card["sha256"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{card_path} is not a valid model card ({error}): {retrain}.") from None
+    if _sha256(path) != expected:
+        raise ModelFileError(f"{path} does not match the sha256 in its card (changed or corrupted): {retrain}.")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # a file that matches its card but will not load: say so in one line
+        raise ModelFileError(f"{path} could not be loaded ({type(error).__name__}: {error}): {retrain}.") from None
+    return model, card
+
+
+def _load_fast_path(models_dir: Path, name: str, card: dict) -> LiteRTModel | None:
+    """The committed `<name>.tflite` checked against the card, or None (derive it) when the file
+    or the card's entry is missing. A file that does not match raises ModelFileError."""
+    path, entry = models_dir / f"{name}.tflite", card.get("litert")
+    if not path.is_file() or not isinstance(entry, dict):
+        return None
+    content = path.read_bytes()
+    fix = f"restore it from git, or run `python -m mnist_core export --model {name}` to derive it from {name}.keras"
+    if hashlib.sha256(content).hexdigest() != entry.get("sha256"):
+        raise ModelFileError(f"{path} does not match the sha256 in its card (changed or corrupted): {fix}.")
+    try:
+        return LiteRTModel(content)
+    except Exception as error:
+        raise ModelFileError(f"{path} could not be loaded ({type(error).__name__}: {error}): {fix}.") from None

@@ -1,4 +1,4 @@
-"""The command line: `python -m mnist_core {train,evaluate,predict,bench,maps} ...`.
+"""The command line: `python -m mnist_core {train,export,evaluate,predict,bench,maps} ...`.
 
 Exit status: 0 success; 1 some input files could not be read (`predict`, the rest are still
 classified); 2 a usage error, or no usable data or model (one line on stderr, no traceback).
@@ -58,6 +58,17 @@ def cmd_train(args) -> int:
     print(f"test accuracy {card['test']['accuracy']:.4f} on {card['test']['count']:,} MNIST test images; "
           f"drawn digits: hand {drawn['hand']['accuracy']:.4f}, "
           f"redrawn MNIST test {drawn['redrawn_mnist_test']['accuracy']:.4f}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .train import MODELS_DIR, export_fast_path
+
+    models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
+    for name in args.model or ("mlp", "lenet5"):
+        entry = export_fast_path(name, models_dir)["litert"]
+        print(f"wrote {models_dir / entry['file']} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}...) "
+              f"and its entry in {name}.json")
     return 0
 
 
@@ -188,12 +199,19 @@ def cmd_predict(args) -> int:
 
 def format_bench(figures: dict) -> str:
     """The figures of `bench.run` as a text table."""
-    lines = [f"median latency over {figures['repeat']} runs, torch threads {figures['torch_threads']} (ms)",
+    lines = [f"Keras {figures['keras']} on {figures['backend']} {figures['tensorflow']}, LiteRT {figures['litert']}; "
+             f"median of {figures['repeat']} runs, one 28x28 image unless said (ms)",
              f"preprocess (280x280 RGBA canvas -> 28x28): {figures['preprocess_ms']:8.3f}", "",
-             f"{'model':8} {'forward':>9} {'classify':>9} {'predict':>9} {'predict/forward':>16}"]
+             f"{'model':8} {'predict':>9} {'eager':>9} {'tf.function':>12} {'LiteRT':>9} {'classify':>9} "
+             f"{'predict/classify':>17} {'batch images/s':>15}"]
     for name, row in figures["models"].items():
-        lines.append(f"{name:8} {row['forward_ms']:9.3f} {row['classify_ms']:9.3f} {row['predict_ms']:9.3f} "
-                     f"{row['predict_over_forward']:15.1f}x")
+        lines.append(f"{name:8} {row['predict_ms']:9.3f} {row['eager_ms']:9.3f} {row['tf_function_ms']:12.3f} "
+                     f"{row['litert_ms']:9.4f} {row['classify_ms']:9.3f} {row['predict_over_classify']:16.0f}x "
+                     f"{row['batch_images_per_s']:15,.0f}")
+    lines += ["", "predict: model.predict; eager: model(x, training=False); tf.function: the same compiled for one "
+                  "image;", "LiteRT: the fast path alone; classify: Classifier.classify, canvas to answer (preprocess "
+                  "+ LiteRT);", f"batch: Classifier.classify_batch on {figures['batch_images']:,} test-like images "
+                  "in batches of 1,000."]
     return "\n".join(lines)
 
 
@@ -246,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "else the Keras cache)")
     train.set_defaults(run=cmd_train)
 
+    export = commands.add_parser("export", help="derive each model's LiteRT fast path from its .keras file",
+                                 description="Export <name>.keras to <name>.tflite with Keras' LiteRT exporter "
+                                             "and record its sha256 in <name>.json.")
+    export.add_argument("--model", action="append", choices=models, help="default: both; repeat for several")
+    export.add_argument("--models-dir", help="where the models are (default: models/)")
+    export.set_defaults(run=cmd_export)
+
     evaluate = commands.add_parser("evaluate", help="accuracy, per-digit accuracy, confusion matrix",
                                    description="Evaluate a model on the 10,000 MNIST test images and on "
                                                "the drawn-digit test sets.")
@@ -270,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="median latency of preprocessing and of each model",
                                 description="Median latency (ms) of preprocessing a canvas drawing and, per "
-                                            "model, the forward pass, Classifier.classify and model.predict.")
+                                            "model, model.predict, an eager call, a tf.function, the LiteRT "
+                                            "fast path, Classifier.classify, and classify_batch throughput.")
     bench.add_argument("--repeat", type=_positive, default=30, help="timed runs per figure (default 30)")
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     bench.add_argument("--models-dir", help=models_dir_help)

@@ -24,3 +24,14 @@ def metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
         "per_class_accuracy": [round(float(a), 5) for a in per_class],
         "confusion": confusion.tolist(),
     }
+
+
+def writer_metrics(probabilities: np.ndarray, labels: np.ndarray, writers: np.ndarray) -> dict:
+    """`metrics` (without the confusion matrix) plus per-writer accuracy and the worst writer:
+    probabilities (N, 10) float32, labels (N,) and writers (N,) integers."""
+    right = probabilities.argmax(axis=1) == np.asarray(labels)
+    per_writer = {int(w): round(float(right[writers == w].mean()), 5) for w in np.unique(writers)}
+    worst = min(per_writer, key=per_writer.get)
+    figures = {k: v for k, v in metrics(probabilities, labels).items() if k != "confusion"}
+    return {**figures, "per_writer_accuracy": per_writer, "worst_writer": worst,
+            "worst_writer_accuracy": per_writer[worst], "writers": len(per_writer)}

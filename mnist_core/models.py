@@ -8,10 +8,19 @@ LeNet-5's `C1`, `S2`, `C3`, `S4`, `C5`, `F6`, `output`.
 from __future__ import annotations
 
 import os
+import sys
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
+# Keras 3 on TensorFlow, as the product's design names it. Saliency uses tf.GradientTape and the
+# fast path is a LiteRT export, so another backend chosen by the environment would not work.
+if "keras" in sys.modules and sys.modules["keras"].backend.backend() != "tensorflow":
+    raise ImportError("mnist_core needs Keras on TensorFlow: import it before keras, or set KERAS_BACKEND=tensorflow.")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices, not errors
 
-import keras  # noqa: E402
+from .quiet import native_stderr_silenced  # noqa: E402
+
+with native_stderr_silenced():
+    import keras  # noqa: E402  (imports TensorFlow)
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 import os
 
-os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
+os.environ["KERAS_BACKEND"] = "tensorflow"  # before anything imports keras
 
 import sys
 from pathlib import Path

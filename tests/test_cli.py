@@ -168,10 +168,13 @@ def test_bench_figures(committed):
     committed("lenet5")
     figures = bench.run(repeat=3, models_dir=MODELS_DIR)
     assert figures["repeat"] == 3 and 0 < figures["preprocess_ms"] < 1000
+    assert figures["backend"] == "tensorflow" and figures["tensorflow"] and figures["litert"]
     assert set(figures["models"]) == {"mlp", "lenet5"}
     for row in figures["models"].values():
-        assert all(row[k] > 0 for k in ("forward_ms", "classify_ms", "predict_ms"))
-        assert row["predict_over_forward"] == pytest.approx(row["predict_ms"] / row["forward_ms"])
+        assert all(row[k] > 0 for k in ("predict_ms", "eager_ms", "tf_function_ms", "litert_ms", "classify_ms"))
+        assert row["predict_over_classify"] == pytest.approx(row["predict_ms"] / row["classify_ms"])
+        assert row["litert_ms"] < row["classify_ms"]  # classify = preprocessing + the fast path
+        assert row["batch_images_per_s"] > 1000
 
 
 def test_bench_command_prints_a_table(committed, capsys):
@@ -179,10 +182,10 @@ def test_bench_command_prints_a_table(committed, capsys):
     committed("lenet5")
     assert cli.main(["bench", "--repeat", "2", "--models-dir", str(MODELS_DIR)]) == 0
     out = capsys.readouterr().out
-    assert "preprocess (280x280 RGBA canvas -> 28x28)" in out
+    assert "on tensorflow" in out and "preprocess (280x280 RGBA canvas -> 28x28)" in out
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
     for name in ("mlp", "lenet5"):
-        assert len(lines[name]) == 5 and lines[name][4].endswith("x")
+        assert len(lines[name]) == 8 and lines[name][6].endswith("x")
 
 
 def test_data_errors_are_one_line(tmp_path, capsys):

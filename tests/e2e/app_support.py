@@ -49,7 +49,7 @@ ERROR = '[data-testid="stAlertContentError"]'
 def app_server(startup_timeout: float = 60.0) -> Iterator[harness.ServerURL]:
     """``streamlit run app/streamlit_app.py`` from the repository root (so that
     ``.streamlit/config.toml`` is read), with an absolute ``MNIST_DATA``."""
-    env = {"KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "torch")}
+    env = {}
     if os.environ.get("MNIST_DATA"):  # a relative path means: relative to where pytest runs
         env["MNIST_DATA"] = str(Path(os.environ["MNIST_DATA"]).resolve())
     with harness.start_streamlit(APP, cwd=ROOT, env=env, startup_timeout=startup_timeout) as url:

@@ -1,0 +1,92 @@
+"""The fast path for reading digits: a model exported by Keras to LiteRT and run by LiteRT's
+interpreter (XNNPACK, one thread per call).
+
+    export(model, "models/lenet5.tflite")        # Keras' own exporter; byte-for-byte deterministic
+    fast = LiteRTModel(Path("models/lenet5.tflite").read_bytes())
+    fast(x)                                      # (N, 28, 28) float32 -> (N, 10) float32
+
+Measured on the project's 2-core machine, one 28x28 image: 0.02 ms here against about 80 ms for
+`model.predict` and 11 ms for an eager `model(x)` on TensorFlow (`python -m mnist_core bench`).
+The `.keras` file stays the one source of truth: the `.tflite` beside it is derived from it, its
+sha256 is in the model card, and a test proves that a fresh export gives the same bytes and
+the same answers on all 10,000 test images.
+
+An interpreter holds its tensors, so it is not safe to share between threads. `LiteRTModel`
+keeps a pool: a call takes an idle interpreter (or makes one, 0.4 ms) and returns it after,
+so concurrent sessions never share one, and there are never more than the peak concurrency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from .quiet import native_stderr_silenced
+
+
+def export(model, path: Path) -> bytes:
+    """Export a Keras model to a LiteRT flatbuffer at `path` with Keras' own exporter
+    (`model.export(format="litert")`, which captures the weights) and return its bytes."""
+    model.export(str(path), format="litert", verbose=False)
+    return Path(path).read_bytes()
+
+
+def write_fast_path(model, path: Path) -> dict:
+    """Export `model` to `path` and return the model card's entry for it:
+    {"file": name, "sha256": hex digest, "bytes": size, "runtime": "ai-edge-litert"}."""
+    content = export(model, path)
+    return {"file": Path(path).name, "sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content),
+            "runtime": "ai-edge-litert"}
+
+
+def export_bytes(model) -> bytes:
+    """The LiteRT flatbuffer of a Keras model, exported through a temporary file."""
+    with tempfile.TemporaryDirectory() as folder:
+        return export(model, Path(folder) / "model.tflite")
+
+
+class LiteRTModel:
+    """A LiteRT flatbuffer as a function: (N, 28, 28) float32 in [0, 1] -> (N, 10) float32.
+
+    Safe to call from many threads at once (a pool of interpreters, one per concurrent call).
+    Raises ValueError if `content` is no LiteRT model.
+    """
+
+    def __init__(self, content: bytes):
+        self.content = content
+        self._idle: queue.SimpleQueue[Interpreter] = queue.SimpleQueue()
+        with native_stderr_silenced():  # LiteRT's one-off "Created XNNPACK delegate" notice
+            self._idle.put(self._new())  # fails here, at load, on a bad file
+
+    def _new(self) -> Interpreter:
+        interpreter = Interpreter(model_content=self.content, num_threads=1)
+        interpreter.allocate_tensors()
+        return interpreter
+
+    @contextmanager
+    def _interpreter(self):
+        try:
+            interpreter = self._idle.get_nowait()
+        except queue.Empty:
+            interpreter = self._new()
+        try:
+            yield interpreter
+        finally:
+            self._idle.put(interpreter)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        images = np.ascontiguousarray(images, np.float32)
+        with self._interpreter() as interpreter:
+            source = interpreter.get_input_details()[0]
+            if tuple(source["shape"]) != images.shape:  # a new batch size: 0.01 ms to re-plan
+                interpreter.resize_tensor_input(source["index"], images.shape)
+                interpreter.allocate_tensors()
+            interpreter.set_tensor(source["index"], images)
+            interpreter.invoke()
+            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])  # a copy
