@@ -1,66 +1,39 @@
 """Numbers composed from real pen-drawn digits, and how well `numbers` reads them.
 
-The digits are UCI pendigits (30 writers, pen trajectories; see /work/shared/pendigits/README.md),
-which no model of the project was trained on. A number is 2-5 digits of one writer side by side,
-each scaled to a random height around the number's, with baseline jitter and random gaps between
-the inks, some slightly negative (digits that touch or overlap a little), drawn with one round
-brush of 10-25 px on a canvas 280 px high and as wide as needed:
+The digits are UCI pendigits (30 writers, pen trajectories; see `pendigits`). A number is 2-5
+digits of one writer side by side, each scaled to a random height around the number's, with
+baseline jitter and random gaps between the inks, some slightly negative (digits that touch or
+overlap a little), drawn with one round brush of 10-25 px on a canvas 280 px high and as wide
+as needed:
 
-    data = load_pendigits()
-    number = compose_number([digit_strokes(data, i) for i in (17, 4, 250)], rng)
+    digits = pendigits.load_pendigits()
+    number = compose_number([digits.trajectories[i] for i in (17, 4, 250)], rng, digits.labels[[17, 4, 250]])
     number.strokes, number.image, number.boxes, number.labels
 
 `segmentation_accuracy` says how often the segmentation finds exactly the right digits (model
-free); `number_accuracy` how often a whole number is read right with a given classifier.
-The reader's thresholds were set on writers 1-10 (`TUNING_WRITERS`); measure on the others.
+free unless given a classifier); `number_accuracy` how often a whole number is read right.
+The reader's thresholds were set on writers 1-10 (`TUNING_WRITERS`); `heldout_writers` are the
+writers the committed models hold out from training (`pendigits.split_writers`) less those.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .numbers import ClassifyBatch, Segmentation, read_segments, segment_ink, segment_strokes
+from .pendigits import Pendigits, split_writers
 from .strokes import render_strokes
 
-PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "pendigits" / "pendigits_train.npz"
 CANVAS_HEIGHT = 280
 TUNING_WRITERS = tuple(range(1, 11))
-TEST_WRITERS = tuple(range(11, 31))
 
 
-@dataclass(frozen=True)
-class Pendigits:
-    """The pendigits arrays (see the data's README): points (P, 2) int16 x, y with y up;
-    stroke (P,) uint8; offsets (N + 1,) int64; labels (N,) uint8; writer (N,) uint8."""
-
-    points: np.ndarray
-    stroke: np.ndarray
-    offsets: np.ndarray
-    labels: np.ndarray
-    writer: np.ndarray
-
-
-def load_pendigits(path: str | os.PathLike | None = None) -> Pendigits:
-    """Load pendigits_train.npz (default $PENDIGITS, else ../shared/pendigits beside the repo).
-    Raises FileNotFoundError with one line when it is not there."""
-    path = Path(path or os.environ.get("PENDIGITS") or PENDIGITS)
-    if not path.is_file():
-        raise FileNotFoundError(f"pendigits data not found at {path} (set $PENDIGITS)")
-    with np.load(path) as data:
-        return Pendigits(*(data[k] for k in ("points", "stroke", "offsets", "labels", "writer")))
-
-
-def digit_strokes(data: Pendigits, index: int) -> list[np.ndarray]:
-    """Digit `index` as its strokes: a list of (K, 2) float arrays of x, y with y pointing down
-    (screen axes), in tablet units."""
-    start, stop = data.offsets[index], data.offsets[index + 1]
-    points = data.points[start:stop].astype(float) * [1, -1]
-    stroke = data.stroke[start:stop]
-    return [points[stroke == s] for s in np.unique(stroke)]
+def heldout_writers(digits: Pendigits) -> tuple[int, ...]:
+    """Writers neither trained on by the committed models nor used to set the reader's thresholds."""
+    held_out = set(digits.writers[split_writers(digits.writers)[1]].tolist())
+    return tuple(sorted(held_out - set(TUNING_WRITERS)))
 
 
 @dataclass(frozen=True)
@@ -99,6 +72,7 @@ def compose_number(digits: list[list[np.ndarray]], rng: np.random.Generator, lab
     number_height = float(rng.uniform(110, 200))
     placed, ink_right = [], brush
     for strokes in digits:
+        strokes = [np.asarray(stroke, float) for stroke in strokes]
         points = np.concatenate(strokes)
         low, high = points.min(axis=0), points.max(axis=0)
         height = number_height * rng.uniform(0.85, 1.1)
@@ -120,17 +94,18 @@ def compose_number(digits: list[list[np.ndarray]], rng: np.random.Generator, lab
     return ComposedNumber(tuple(all_strokes), np.array(digit_of), image, tuple(boxes), labels, brush)
 
 
-def composed_numbers(data: Pendigits, count: int, seed: int = 0, writers=TEST_WRITERS,
+def composed_numbers(digits: Pendigits, count: int, writers, seed: int = 0,
                      lengths: tuple[int, int] = (2, 5), gap: tuple[float, float] = (-0.06, 0.3)):
     """`count` numbers (a list of ComposedNumber) of lengths[0]-lengths[1] random digits, each
     number by one random writer of `writers`. Deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    by_writer = {w: np.flatnonzero(data.writer == w) for w in writers}
+    writers = tuple(writers)
+    by_writer = {w: np.flatnonzero(digits.writers == w) for w in writers}
     numbers = []
     for _ in range(count):
         pool = by_writer[writers[rng.integers(len(writers))]]
         chosen = rng.choice(pool, size=rng.integers(lengths[0], lengths[1] + 1), replace=False)
-        numbers.append(compose_number([digit_strokes(data, i) for i in chosen], rng, data.labels[chosen], gap))
+        numbers.append(compose_number([digits.trajectories[i] for i in chosen], rng, digits.labels[chosen], gap))
     return numbers
 
 

@@ -22,7 +22,8 @@ Each digit's ink is turned into the 28x28 MNIST form with the same steps as a si
 More than `MAX_DIGITS` digits, or ink that is not digit-like (a blot, a scribble whose pen path is
 far longer than any digit's, digits read with low confidence throughout) gives no number and a
 one-line reason. The thresholds were set on composed numbers of pendigits writers 1-10
-(`mnist_core.composed`); accuracy is measured on writers 11-30.
+(`mnist_core.composed`); accuracy is measured on the writers the committed models hold out,
+less those (`composed.heldout_writers`).
 """
 
 from __future__ import annotations
