@@ -19,6 +19,10 @@ output: one JSON object per line (the default; --json says the same), in input o
   {"file": ..., "label": 7, "probabilities": [10 floats], "model": "lenet5"}
   an image with no digit in it: "label": null, all-zero probabilities and a "reason".
   --text prints one readable line per file instead.
+--number reads each file as a number of up to 12 digits written side by side:
+  {"file": ..., "number": "2026", "digits": [{"label": 2, "confidence": 0.99,
+   "box": [top, left, bottom, right]}, ...], "model": "lenet5"}
+  no number (no ink, a scribble, more than 12 digits): "number": null and a "reason".
 A file that cannot be read gets one line on stderr, "predict: FILE: reason"; the other
 files are still classified and the exit status is 1.
 """
@@ -168,8 +172,27 @@ def prediction(name: str, result) -> dict:
     return record
 
 
+def number_prediction(name: str, reading, model: str) -> dict:
+    """One JSON-ready record of a numbers.NumberReading for file `name`."""
+    record = {"file": name, "number": reading.number,
+              "digits": [{"label": d.label, "confidence": round(d.confidence, 6), "box": list(d.box)}
+                         for d in reading.digits],
+              "model": model}
+    if reading.number is None:
+        record["reason"] = reading.reason
+    return record
+
+
+def format_number(reading) -> str:
+    """A NumberReading as one readable line: the number and each digit's confidence."""
+    if reading.number is None:
+        return f"no number: {reading.reason}"
+    return f"{reading.number} (" + ", ".join(f"{d.label} {d.confidence:.1%}" for d in reading.digits) + ")"
+
+
 def cmd_predict(args) -> int:
     from .images import ImageError, load_image
+    from .numbers import read_image
 
     clf = _classifier(args.model, _models_dir(args))
     status = 0
@@ -177,10 +200,15 @@ def cmd_predict(args) -> int:
         try:
             if error:
                 raise ImageError(error)
-            result = clf.classify(load_image(path))
+            image = load_image(path)
+            result = read_image(image, clf.classify_batch) if args.number else clf.classify(image)
         except ImageError as error:
             print(f"predict: {name}: {error}", file=sys.stderr, flush=True)
             status = 1
+            continue
+        if args.number:
+            print(f"{name}: {format_number(result)}" if args.text
+                  else json.dumps(number_prediction(name, result, clf.name)), flush=True)
             continue
         record = prediction(name, result)
         if args.text:
@@ -282,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   epilog=EPILOG_PREDICT, formatter_class=argparse.RawDescriptionHelpFormatter)
     predict.add_argument("paths", nargs="+", metavar="PATH")
     predict.add_argument("--model", default="lenet5", choices=models, help="default lenet5")
+    predict.add_argument("--number", action="store_true",
+                         help="each image is a number of up to 12 digits: read every digit (see below)")
     output = predict.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="JSON lines (the default; accepted for clarity)")
     output.add_argument("--text", action="store_true", help="one readable line per file instead of JSON")
