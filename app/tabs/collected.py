@@ -46,6 +46,13 @@ def _scores(drawings: Collected) -> dict[str, tuple[np.ndarray, dict | None]]:
     return out
 
 
+def _style(fig, top: int) -> None:
+    """Bars of counts (the largest `top`): every category shown (all ten digits), whole-number ticks."""
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="tozero", dtick=max(1, -(-top // 5)), tickformat=",d")
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=10, b=10))
+
+
 def _export(fmt: str) -> bytes:
     """Every drawing as collected.npz, or the two IDX files zipped (called on download)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -62,8 +69,9 @@ def _export(fmt: str) -> bytes:
 def render(models: list[str], *args) -> None:
     """models: the sidebar's choice (unused: both models are scored, they are cheap on a few drawings)."""
     st.header("Collected drawings", anchor="collected")
-    st.caption("Drawings that people confirmed or corrected on the Draw tab (\"Was this right?\"). "
-               + feedback.KEPT)
+    st.caption("Drawings that people confirmed or corrected on the Draw tab (\"Was this right?\"). Each keeps "
+               "its strokes, the 28×28 input, the digit given, each model's answer and probabilities, the models' "
+               "versions (sha256), whether drawn or uploaded, the time and a random id of the visit that saved it.")
     feedback.show_error()
     counts, drawings, error = _read()
     if error:
@@ -87,12 +95,13 @@ def render(models: list[str], *args) -> None:
         st.subheader("Per digit")
         fig = px.bar(x=[str(d) for d in counts.per_digit], y=list(counts.per_digit.values()),
                      labels={"x": "digit (as the user gave it)", "y": "drawings"})
+        _style(fig, max(counts.per_digit.values()))
         st.plotly_chart(fig, config=figs.CONFIG, key="collected_per_digit")
     with right:
         st.subheader("Per day")
         fig = px.bar(x=[d.isoformat() for d in counts.per_day], y=list(counts.per_day.values()),
                      labels={"x": "day (UTC)", "y": "drawings"})
-        fig.update_xaxes(type="category")
+        _style(fig, max(counts.per_day.values()))
         st.plotly_chart(fig, config=figs.CONFIG, key="collected_per_day")
 
     st.subheader("The models on these drawings")
