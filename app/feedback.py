@@ -81,7 +81,8 @@ def _fail(what: str, error: CollectionError) -> None:
 
 # ---------------------------------------------------------------------------- clicks
 
-def _save(record: dict, label: int) -> None:
+def _save(digit, image28: np.ndarray, strokes: list | None, label: int) -> None:
+    record = _record(digit, image28, strokes)  # here, not on every stroke: a hidden model reads only on a click
     try:
         new_id = open_collection().add(record["image28"], label, strokes=record["strokes"],
                                        predictions=record["predictions"], session=session_id(),
@@ -131,8 +132,8 @@ def _strokes(digit) -> list | None:
         return None
 
 
-def _record(digit, steps) -> dict:
-    """What a click saves, as the user sees it now: every loadable model's answer for this digit."""
+def _record(digit, image28: np.ndarray, strokes: list | None) -> dict:
+    """What a click saves: the input and strokes as shown, and every loadable model's answer for this digit."""
     from app.resources import load_classifier
     from app.tabs.draw import read
 
@@ -142,7 +143,7 @@ def _record(digit, steps) -> dict:
         if result is not None:
             predictions[name] = {"label": result.label, "probabilities": np.asarray(result.probabilities),
                                  "sha256": load_classifier(name)[0].card["sha256"]}
-    return {"key": digit.key, "image28": np.asarray(steps.image), "strokes": _strokes(digit),
+    return {"key": digit.key, "image28": np.asarray(image28), "strokes": strokes,
             "predictions": predictions, "source": "upload" if digit.source == "upload" else "canvas"}
 
 
@@ -160,17 +161,19 @@ def render(models: list[str], digit, steps) -> None:
                 st.markdown(f":material/check_circle: Saved as a **{label}**. Thank you!")
                 st.button("Undo", key="feedback_undo", on_click=_undo, args=(digit.key,))
         else:
-            record = _record(digit, steps)
-            shown = [record["predictions"][m]["label"] for m in models if m in record["predictions"]]
+            from app.tabs.draw import read
+
+            shown = [result.label for result, _ in (read(m, digit) for m in models) if result is not None]
+            what = (digit, steps.image, _strokes(digit))  # as shown now (the canvas may send more before a click)
             st.markdown("**Was this right?**")
             with st.container(horizontal=True, gap="small"):
                 for label in dict.fromkeys(shown):  # one button per distinct answer, in model order
                     st.button(f"Yes, it's a {label}", key=f"feedback_yes_{label}", type="primary",
-                              on_click=_save, args=(record, label))
+                              on_click=_save, args=(*what, label))
             st.caption("No, it's a:")
             with st.container(horizontal=True, gap="small"):
                 for label in range(10):
-                    st.button(str(label), key=f"feedback_digit_{label}", on_click=_save, args=(record, label))
+                    st.button(str(label), key=f"feedback_digit_{label}", on_click=_save, args=(*what, label))
             st.caption(KEPT)
         if mine:
             st.button(f"Delete what I saved ({len(mine)})", key="feedback_delete_mine", on_click=delete_mine,

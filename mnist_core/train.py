@@ -234,7 +234,8 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
     collected_report = None
     if drawings is not None:
         train_part, held_part = drawings.subset(extra_index), drawings.subset(extra_heldout)
-        scored = collected.score(fast(held_part.floats()), held_part.labels, held_part.sessions) if len(held_part) else None
+        scored = (collected.score(fast(held_part.floats()), held_part.labels, held_part.sessions)
+                  if len(held_part) else None)
         collected_report = {
             "source": drawings.source, "train": len(train_part), "heldout": len(held_part),
             "accuracy": None if scored is None else scored["accuracy"],

@@ -20,7 +20,8 @@ from app.feedback import KEPT
 from core_helpers import drawing, plotly_array
 from mnist_core.classifier import Classifier
 from mnist_core.collection import Collection
-from test_app_draw import APP, TIMEOUT, draw, models_dir, predictions, run  # noqa: F401 (models_dir: a fixture)
+from test_app_draw import (APP, TIMEOUT, draw, models_dir, photo, predictions,  # noqa: F401 (models_dir: a fixture)
+                           run, upload)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,6 +83,16 @@ def test_correcting_saves_the_given_label(app, db):
     click(app, "feedback_digit_1")
     [row] = rows(db)
     assert row.label == 1 and row.predictions["lenet5"]["label"] == 7
+
+
+def test_an_upload_is_saved_without_strokes(app, db):
+    draw(app, drawing(3))  # a drawing on the canvas too: its strokes must not be saved with the photo
+    upload(app, "seven.jpeg", photo(7, "JPEG"), "image/jpeg")
+    assert predictions(app) == ["7"]
+    click(app, "feedback_yes_7")
+    [row] = rows(db)
+    assert row.label == 7 and row.source == "upload" and row.strokes is None
+    assert np.array_equal(row.image28, np.round(app.session_state["input28"] * 255).astype(np.uint8))
 
 
 def test_nothing_is_saved_without_a_click(app, db):
@@ -167,7 +178,8 @@ def test_export_and_evaluation_section(db, mnist, models_dir, monkeypatch):  # n
             c.add(mnist.x_test[i], int(mnist.y_test[i]), session="s")
     from app.tabs import collected
 
-    script = f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom app.tabs import collected\ncollected.evaluation_section()\n"
+    script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+              "from app.tabs import collected\ncollected.evaluation_section()\n")
     at = run(AppTest.from_string(script, default_timeout=TIMEOUT))
     values = {m.label: m.value for m in at.metric}
     assert set(values) == {"MLP on collected drawings", "LeNet-5 on collected drawings"}

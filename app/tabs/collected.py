@@ -120,7 +120,8 @@ def render(models: list[str], *args) -> None:
                 col.caption(f"{result['left_out']} drawings left out: the model was trained on their sessions.")
     for name, (predicted, _) in scores.items():
         wrong = np.flatnonzero(predicted != drawings.labels)
-        st.markdown(f"**{LABELS[name]}: {len(wrong)} misread**" + (f" (first {MAX_MISTAKES})" if len(wrong) > MAX_MISTAKES else ""))
+        more = f" (first {MAX_MISTAKES})" if len(wrong) > MAX_MISTAKES else ""
+        st.markdown(f"**{LABELS[name]}: {len(wrong)} misread**{more}")
         if len(wrong):
             wrong = wrong[:MAX_MISTAKES]
             with st.container(key=f"collected_mistakes_{name}"):
