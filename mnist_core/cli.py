@@ -51,7 +51,7 @@ def cmd_train(args) -> int:
             setattr(config, field, getattr(args, field))
     data = load_mnist(args.data) if args.data else load_mnist()
     models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
-    card = train(config, models_dir, data)
+    card = train(config, models_dir, data, extra=args.extra)
     print(f"wrote {models_dir / card['file']} ({card['file_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
     print(f"wrote {models_dir / (card['name'] + '.json')} (model card)")
     drawn = card["drawn"]
@@ -62,6 +62,11 @@ def cmd_train(args) -> int:
         real = card["real"]
         print(f"real pen drawings of {real['writers']} held-out writers: {real['accuracy']:.4f} "
               f"(worst writer {real['worst_writer_accuracy']:.4f}); training took {card['wall_time_s'] / 60:.1f} min")
+    if card.get("collected"):
+        part = card["collected"]
+        scored = "no held-out drawings (one session)" if part["accuracy"] is None else \
+            f"accuracy {part['accuracy']:.4f} on the {part['heldout']} held-out drawings"
+        print(f"collected drawings: trained on {part['train']}, {scored}")
     return 0
 
 
@@ -135,12 +140,38 @@ def format_evaluation(report: dict) -> str:
     return "\n".join(lines)
 
 
+def collected_evaluation(clf, path_or_url) -> dict:
+    """A Classifier on the collected drawings it was not trained on (`collected.score`):
+    {"source", "count" (all drawings), "left_out" (trained on), and `metrics`' figures, or
+    "accuracy": None when none is left}."""
+    from .collected import load_collected, score, trained_sessions
+
+    drawings = load_collected(path_or_url)
+    scored = score(clf.classify_batch(drawings.floats()), drawings.labels, drawings.sessions,
+                   trained_sessions(clf.card)) if len(drawings) else None
+    return {"source": drawings.source, "drawings": len(drawings),
+            **(scored or {"accuracy": None, "left_out": len(drawings)})}
+
+
+def format_collected(part: dict) -> str:
+    if part["accuracy"] is None:
+        return f"collected drawings ({part['source']}): none to score ({part['drawings']} in all, " \
+               f"{part['left_out']} trained on)"
+    left_out = f", {part['left_out']} left out as trained on" if part["left_out"] else ""
+    return f"collected drawings ({part['source']}): accuracy {part['accuracy']:.4f} on {part['count']:,}{left_out}"
+
+
 def cmd_evaluate(args) -> int:
     from .data import load_mnist
 
     clf = _classifier(args.model, _models_dir(args))
     report = evaluation(clf, load_mnist())
-    print(json.dumps(report) if args.json else format_evaluation(report))
+    if args.extra is not None or args.collected:
+        report["collected"] = collected_evaluation(clf, args.extra)
+    text = format_evaluation(report)
+    if "collected" in report:
+        text += "\n" + format_collected(report["collected"])
+    print(json.dumps(report) if args.json else text)
     return 0
 
 
@@ -287,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--models-dir", help="where to write (default: models/)")
     train.add_argument("--data", metavar="PATH", help="MNIST folder or mnist.npz (default: $MNIST_DATA, "
                                                       "else the Keras cache)")
+    train.add_argument("--extra", metavar="PATH_OR_URL",
+                       help="also train on the drawings collected in this database (SQLite file or "
+                            "postgresql:// URL): half its sessions, the other half held out and scored")
     train.set_defaults(run=cmd_train)
 
     export = commands.add_parser("export", help="derive each model's LiteRT fast path from its .keras file",
@@ -302,6 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True, choices=models)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     evaluate.add_argument("--models-dir", help=models_dir_help)
+    collected = evaluate.add_mutually_exclusive_group()
+    collected.add_argument("--extra", metavar="PATH_OR_URL",
+                           help="also score the drawings collected in this database (those of sessions the "
+                                "model was trained on are left out)")
+    collected.add_argument("--collected", action="store_true",
+                           help="the same for the app's collection ($MNIST_COLLECTION, else "
+                                "~/.local/share/mnist_core/collection.sqlite3)")
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="classify image files",
@@ -338,12 +379,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; return the exit status. Known failures are one line on stderr."""
     args = build_parser().parse_args(argv)
     from .classifier import ModelFileError
+    from .collection import CollectionError
     from .data import DataCorrupt, DataUnavailable
     from .images import ImageError
 
     try:
         return args.run(args)
-    except (DataUnavailable, DataCorrupt, ModelFileError, ImageError) as error:
+    except (DataUnavailable, DataCorrupt, ModelFileError, ImageError, CollectionError) as error:
         message = " ".join(str(error).split())
         print(f"{args.command}: {type(error).__name__}: {message}", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from . import augment, calibration, pendigits
+from . import augment, calibration, collected, pendigits
 from .data import load_mnist
 from .drawn import hand_set, redrawn_set
 from .evaluate import metrics, writer_metrics
@@ -137,12 +137,15 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None):
+def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, extra=None):
     """Build `config.model` and train it; nothing is written. Returns (model, history, seconds, sizes).
 
     data: MNIST (`load_mnist()` by default). callbacks: extra Keras callbacks (progress, cancel).
     pen: training-side real drawings for augmentation `full` (`Pendigits`), or None.
-    sizes: {"train", "validation", "real_train"}: how many images of each were used.
+    extra: collected drawings to train on too (`collected.Collected`), or None: they join the
+    training images (after `train_limit`), augmented like them.
+    sizes: {"train", "validation", "real_train"}: how many images of each were used ("train"
+    includes the collected ones).
     """
     keras.utils.set_random_seed(config.seed)
     data = data or load_mnist()
@@ -153,6 +156,8 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None):
     if config.train_limit:
         fit_index = fit_index[: config.train_limit]
     x_val, y_val, x_fit, y_fit = x[val], y[val], x[fit_index], y[fit_index]
+    if extra is not None and len(extra):
+        x_fit, y_fit = np.concatenate([x_fit, extra.floats()]), np.concatenate([y_fit, extra.labels.astype(y.dtype)])
 
     options = {"activation": config.activation, "pooling": config.pooling} if config.model == "lenet5" else {}
     model = BUILDERS[config.model](**options)
@@ -192,15 +197,24 @@ def real_report(fast, pen_all, heldout_writers) -> tuple[dict, np.ndarray, np.nd
     return writer_metrics(probabilities, labels, writers), probabilities, labels, writers
 
 
-def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict:
-    """Train `config.model`, save it, its fast path and its card in `models_dir`, return the card."""
+def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=None) -> dict:
+    """Train `config.model`, save it, its fast path and its card in `models_dir`, return the card.
+
+    extra: a collection of drawings (path, URL or Collection; `collected.load_collected`), or None.
+    Its sessions are split in two (`collected.split_by_session`, by `config.seed`): one half is
+    trained on, the other only scored; the card's "collected" entry has that score.
+    """
     data = data or load_mnist()
+    drawings = collected.load_collected(extra) if extra is not None else None
+    if drawings is not None:
+        extra_index, extra_heldout = collected.split_by_session(drawings.sessions, config.seed)
     pen_all = pendigits.load_pendigits() if config.augment == "full" and config.pen_copies else None
     pen_train = heldout = None
     if pen_all is not None:
         train_index, heldout_index = pendigits.split_writers(pen_all.writers, config.pen_fold)
         pen_train, heldout = pen_all.subset(train_index), sorted(set(pen_all.writers[heldout_index].tolist()))
-    model, history, wall, sizes = fit(config, data, pen=pen_train)
+    model, history, wall, sizes = fit(config, data, pen=pen_train,
+                                      extra=drawings.subset(extra_index) if drawings is not None else None)
 
     models_dir.mkdir(parents=True, exist_ok=True)
     path = models_dir / f"{config.model}.keras"
@@ -218,6 +232,16 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
         real = {"source": "pendigits (UCI), rendered as 280x280 canvas drawings, one render per digit (seed 1)",
                 "heldout_writers": heldout, "trained_on_writers": sorted(set(pen_train.writers.tolist())), **real}
         calibrated = calibration.summary(probabilities, labels, writers)
+    collected_report = None
+    if drawings is not None:
+        train_part, held_part = drawings.subset(extra_index), drawings.subset(extra_heldout)
+        scored = (collected.score(fast(held_part.floats()), held_part.labels, held_part.sessions)
+                  if len(held_part) else None)
+        collected_report = {
+            "source": drawings.source, "train": len(train_part), "heldout": len(held_part),
+            "accuracy": None if scored is None else scored["accuracy"],
+            "train_sessions": sorted(set(train_part.sessions)), "heldout_sessions": len(set(held_part.sessions)),
+            "heldout_metrics": None if scored is None else {k: v for k, v in scored.items() if k != "left_out"}}
     table = layer_table(model)
     card = {
         "name": config.model,
@@ -238,6 +262,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None) -> dict
         "drawn": drawn,
         "real": real,
         "calibration": calibrated,
+        "collected": collected_report,
         "versions": {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
                      "backend": keras.backend.backend(), "numpy": np.__version__},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

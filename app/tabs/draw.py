@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app import figures
+from app import feedback, figures
 from app.resources import load_classifier
 from mnist_core.classifier import Result
 from mnist_core.images import ImageError, load_image
@@ -248,6 +248,7 @@ def _panel(models: list[str], brush: int) -> None:
                 if digit.source == "upload":
                     st.caption(f"Reading **{digit.name}**. Draw on the canvas to read your drawing again.")
                 steps = _predictions(models, digit)
+                feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
     readable = steps is not None and not steps.empty
     st.session_state["digit"] = digit
     st.session_state["input28"] = steps.image if readable else None

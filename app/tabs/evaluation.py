@@ -12,6 +12,7 @@ import streamlit as st
 from app import data_figures as figs
 from app.data_cache import available_models, latency, load_data, model_sha, test_metrics, test_probabilities
 from app.resources import load_classifier
+from app.tabs import collected
 from app.tabs.data import show_no_data
 from mnist_core import MODEL_NAMES, comparison
 
@@ -42,6 +43,7 @@ def render(models: list[str], *args) -> None:
                 show_no_data(error, f"eval_retry_{name}")
             else:
                 _model(name, data)
+    collected.evaluation_section()  # only when a collection has drawings
 
 
 def _images(data, index: np.ndarray, captions: list[str], width: int = 70) -> None:
