@@ -25,13 +25,14 @@ def box_colour(digit: DigitReading) -> str:
     return ACCENT if digit.confidence >= LOW_CONFIDENCE else MARK
 
 
-def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], height: int = 300) -> go.Figure:
+def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], width: int = 840) -> go.Figure:
     """The drawing with each digit's box and, above it, what was read and how surely.
 
     ink:    (H, W) float32 in [0, 1], 1 = ink: the canvas as drawn (shown as a PNG, at most
             1,000 px wide).
     digits: the reading's digits, left to right; `box` is (top, left, bottom, right) in `ink`'s
             pixels, exclusive ends. One rectangle shape and one label per digit, in that order.
+    width:  the figure's width in pixels (its height follows the drawing's shape).
     Hovering a box's centre shows the digit, its confidence and its box.
     """
     rows, cols = ink.shape
@@ -46,7 +47,8 @@ def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], height: int = 
                    hovertemplate="%{hovertext}<extra></extra>"),
     ]
     x, y = _image_axes()
-    layout = _layout(height, margin=dict(l=2, r=2, t=30, b=2), xaxis=dict(x, range=[-0.5, cols - 0.5]),
+    layout = _layout(round(width * rows / cols) + 32, width=width + 4, margin=dict(l=2, r=2, t=30, b=2),
+                     xaxis=dict(x, range=[-0.5, cols - 0.5]),
                      yaxis=dict(y, range=[rows - 0.5, -0.5], scaleanchor="x"))
     layout["shapes"] = [dict(type="rect", xref="x", yref="y", x0=d.box[1] - 0.5, x1=d.box[3] - 0.5,
                              y0=d.box[0] - 0.5, y1=d.box[2] - 0.5, line=dict(color=box_colour(d), width=2))
@@ -57,9 +59,9 @@ def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], height: int = 
     return go.Figure(traces, layout)
 
 
-def digit_inputs(digits: Sequence[DigitReading], tile_px: int = 70, columns: int = 13) -> go.Figure:
-    """Each digit's 28x28 model input side by side (hover: the digit, the pixel, its value),
-    labelled with what was read: "7 · 98%"."""
+def digit_inputs(digits: Sequence[DigitReading], tile_px: int = 72, columns: int = 13) -> go.Figure:
+    """Each digit's 28x28 model input side by side, `tile_px` pixels each, at most `columns` to a
+    row (hover: the digit, the pixel, its value), labelled with what was read: "7 · 98%"."""
     images = np.stack([d.image28 for d in digits], axis=-1).astype(np.float32)
     count = images.shape[-1]
     columns = min(columns, count)
@@ -70,9 +72,10 @@ def digit_inputs(digits: Sequence[DigitReading], tile_px: int = 70, columns: int
     trace = go.Heatmap(z=z, customdata=index, colorscale=INK, zmin=0, zmax=1, showscale=False,
                        hovertemplate="digit %{customdata}<br>row %{y}, column %{x}<br>value %{z:.2f}<extra></extra>")
     x, y = _image_axes()
-    layout = _layout(rows * (tile_px + 18) + 16, margin=dict(l=2, r=2, t=20, b=2),
-                     xaxis=dict(x, range=[-0.5, max(columns, 6) * 29 - 1.5]), yaxis=dict(y, scaleanchor="x"))
+    layout = _layout(rows * (tile_px + 20) + 22, width=columns * (tile_px + 3) + 4, margin=dict(l=2, r=2, t=20, b=2),
+                     xaxis=x, yaxis=dict(y, scaleanchor="x"))
     layout["annotations"] = [dict(text=digit_text(d), x=(k % columns) * 29 + 13.5, y=(k // columns) * (28 + gap) - 0.6,
                                   xref="x", yref="y", yanchor="bottom", showarrow=False,
-                                  font=dict(size=12, color=box_colour(d))) for k, d in enumerate(digits)]
+                                  font=dict(size=12 if tile_px >= 64 else 10, color=box_colour(d)))
+                             for k, d in enumerate(digits)]
     return go.Figure(trace, layout)

@@ -118,9 +118,9 @@ def read(name: str, written: Written) -> tuple[NumberReading | None, str | None]
     return memo[name], None
 
 
-def _show(name: str, reading: NumberReading, written: Written) -> None:
+def _show(name: str, reading: NumberReading, written: Written, width: int) -> None:
     """One model's reading: the number large (or the reason in one line), the drawing with each
-    digit's box, and the 28x28 each digit was read from."""
+    digit's box, and the 28x28 each digit was read from; `width`: the drawing's width on the page."""
     if reading.number is not None:
         lowest = min(d.confidence for d in reading.digits)
         count = len(reading.digits)
@@ -130,10 +130,10 @@ def _show(name: str, reading: NumberReading, written: Written) -> None:
         st.warning(reading.reason)
     if not reading.digits:
         return
-    st.plotly_chart(number_figures.number_boxes(written.ink(), reading.digits), config=figures.CONFIG,
-                    key=f"numbers-boxes-{name}")
-    st.plotly_chart(number_figures.digit_inputs(reading.digits), config=figures.CONFIG,
-                    key=f"numbers-inputs-{name}")
+    boxes = number_figures.number_boxes(written.ink(), reading.digits, width)
+    st.plotly_chart(boxes, config=figures.CONFIG, key=f"numbers-boxes-{name}", width=boxes.layout.width)
+    inputs = number_figures.digit_inputs(reading.digits, tile_px=72 if width >= CANVAS_WIDTH else 60)
+    st.plotly_chart(inputs, config=figures.CONFIG, key=f"numbers-inputs-{name}", width=inputs.layout.width)
     st.caption("Each digit's box on your drawing and the 28×28 image the model read it from: the digit's own "
                "ink, fitted into 20×20 and centred by its centre of mass, as MNIST's digits were. A red box is "
                f"read with less than {number_figures.LOW_CONFIDENCE:.0%} confidence.")
@@ -155,7 +155,7 @@ def _panel(models: list[str], brush: int) -> None:
             if error:
                 st.error(error)
             else:
-                _show(name, reading, written)
+                _show(name, reading, written, CANVAS_WIDTH if len(models) == 1 else CANVAS_WIDTH // 2 + 40)
 
 
 def render(models: list[str], brush: int = 20, *args) -> None:
