@@ -95,60 +95,78 @@ def _commands(path) -> list[list]:
     return commands
 
 
-def _cubic_extrema(p0, p1, p2, p3) -> list[float]:
-    """Parameters t in (0, 1) where one coordinate of a cubic Bezier has a turning point."""
-    ts = []
-    for a0, a1, a2, a3 in zip(p0, p1, p2, p3):
-        # derivative / 3: a t^2 + b t + c
-        a = -a0 + 3 * a1 - 3 * a2 + a3
-        b = 2 * (a0 - 2 * a1 + a2)
-        c = a1 - a0
-        if abs(a) < 1e-12:
-            if abs(b) > 1e-12:
-                ts.append(-c / b)
+_LINE, _QUAD, _CUBIC, _CLOSE = 0, 1, 2, 3
+
+
+def _segments(commands: Sequence[Sequence]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A path's drawn segments as one table (parsed in one pass, computed on in numpy).
+
+    Returns kinds (N,) int (_LINE for "L", _QUAD, _CUBIC, _CLOSE for "Z"); controls (N, 4, 2):
+    start, two control points and end of each segment (a "Q"'s control point twice, a line's
+    ends twice); and (sub-path index (N,), each sub-path's start point (S, 2)) in `subpaths`.
+    """
+    kinds, rows, owner, starts = [], [], [], []
+    x = y = sx = sy = 0.0
+    for command in commands:
+        letter = command[0]
+        if letter == "M":
+            x, y = sx, sy = command[1], command[2]
+            starts.append((x, y))
             continue
-        disc = b * b - 4 * a * c
-        if disc >= 0:
-            root = math.sqrt(disc)
-            ts += [(-b + root) / (2 * a), (-b - root) / (2 * a)]
-    return [t for t in ts if 0 < t < 1]
+        if not starts:  # drawing before any "M" starts at the origin, as in a canvas
+            starts.append((x, y))
+        if letter == "L":
+            kinds.append(_LINE)
+            rows.append((x, y, x, y, command[1], command[2], command[1], command[2]))
+            x, y = command[1], command[2]
+        elif letter == "Q":
+            kinds.append(_QUAD)
+            rows.append((x, y, command[1], command[2], command[1], command[2], command[3], command[4]))
+            x, y = command[3], command[4]
+        elif letter == "C":
+            kinds.append(_CUBIC)
+            rows.append((x, y, *command[1:7]))
+            x, y = command[5], command[6]
+        else:  # "Z"
+            kinds.append(_CLOSE)
+            rows.append((x, y, x, y, sx, sy, sx, sy))
+            x, y = sx, sy
+        owner.append(len(starts) - 1)
+    controls = np.asarray(rows, float).reshape(-1, 4, 2)
+    return np.asarray(kinds, int), controls, (np.asarray(owner, int), np.asarray(starts, float).reshape(-1, 2))
 
 
-def _cubic(p0, p1, p2, p3, t) -> np.ndarray:
-    t = np.asarray(t, float)[:, None]
+def _bezier(controls: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points of cubic Beziers (N, 4, 2) at parameters t (N,) or (N, M): (N, 2) or (N, M, 2)."""
+    t = t[..., None]
     u = 1 - t
+    p0, p1, p2, p3 = (controls[:, i] if t.ndim == 2 else controls[:, None, i] for i in range(4))
     return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
-
-
-def _quadratic(p0, p1, p2, t) -> np.ndarray:
-    t = np.asarray(t, float)[:, None]
-    u = 1 - t
-    return u**2 * p0 + 2 * u * t * p1 + t**2 * p2
 
 
 def path_bounds(commands: Sequence[Sequence]) -> tuple[np.ndarray, np.ndarray]:
     """A path's bounding box as fabric computes it (`Path._calcBoundsFromPath`): a "Q" is
-    bounded as the cubic with both control points at its control point, an "L" adds its end and
-    its sub-path's start, an "M" nothing by itself. Returns ((left, top), (right, bottom))."""
-    points, current, start = [], np.zeros(2), np.zeros(2)
-    for command in commands:
-        letter, values = command[0], np.asarray(command[1:], float)
-        if letter == "M":
-            current = start = values
-        elif letter == "L":
-            points += [start, values]
-            current = values
-        elif letter in ("Q", "C"):
-            c1, c2, end = (values[0:2], values[0:2], values[2:4]) if letter == "Q" else \
-                (values[0:2], values[2:4], values[4:6])
-            ts = [0.0, 1.0, *_cubic_extrema(current, c1, c2, end)]
-            points += list(_cubic(current, c1, c2, end, ts))
-            current = end
-        elif letter == "Z":
-            current = start
-    if not points:
+    bounded as the cubic with both control points at its control point (its ends and turning
+    points), an "L" adds its end and its sub-path's start, "M" and "Z" nothing by themselves.
+    Returns ((left, top), (right, bottom)); zeros for a path that draws nothing."""
+    kinds, controls, (owner, starts) = _segments(commands)
+    lines = kinds == _LINE
+    points = [starts[owner[lines]], controls[lines, 3]]
+    curves = controls[(kinds == _QUAD) | (kinds == _CUBIC)]
+    if len(curves):
+        p0, p1, p2, p3 = (curves[:, i] for i in range(4))
+        a, b, c = -p0 + 3 * p1 - 3 * p2 + p3, 2 * (p0 - 2 * p1 + p2), p1 - p0  # the derivative / 3
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.sqrt(b * b - 4 * a * c)
+            flat = np.abs(a) < 1e-12
+            t1 = np.where(flat, -c / b, (-b + root) / (2 * a))
+            t2 = np.where(flat, np.nan, (-b - root) / (2 * a))
+        ts = np.concatenate([np.zeros((len(curves), 1)), np.ones((len(curves), 1)), t1, t2], axis=1)  # (N, 6)
+        ts = np.where((ts >= 0) & (ts <= 1), ts, 0.0)  # turning points outside the curve: its start instead
+        points.append(_bezier(curves, ts).reshape(-1, 2))
+    points = np.concatenate(points)
+    if not len(points):
         return np.zeros(2), np.zeros(2)
-    points = np.asarray(points)
     return points.min(axis=0), points.max(axis=0)
 
 
@@ -159,39 +177,22 @@ def path_offset(commands: Sequence[Sequence]) -> np.ndarray:
 
 
 def _sample(commands: Sequence[Sequence], spacing: float) -> list[np.ndarray]:
-    """Points along each sub-path, in the path's own coordinates, about `spacing` apart on
-    curves (ends and corners always kept)."""
-    subpaths, points, current, start = [], [], np.zeros(2), np.zeros(2)
-
-    def close():
-        if points:
-            subpaths.append(np.asarray(points, float))
-
-    for command in commands:
-        letter, values = command[0], np.asarray(command[1:], float)
-        if letter == "M":
-            close()
-            points = [values]
-            current = start = values
-            continue
-        if not points:
-            points = [current]
-        if letter == "L" or letter == "Z":
-            end = values if letter == "L" else start
-            points.append(end)
-            current = end
-        else:
-            control = values[:-2].reshape(-1, 2)
-            end = values[-2:]
-            length = np.linalg.norm(np.diff(np.vstack([current, control, end]), axis=0), axis=1).sum()
-            ts = np.linspace(0, 1, max(2, int(math.ceil(length / spacing)) + 1))[1:]
-            if letter == "Q":
-                points += list(_quadratic(current, control[0], end, ts))
-            else:
-                points += list(_cubic(current, control[0], control[1], end, ts))
-            current = end
-    close()
-    return subpaths
+    """Points along each sub-path that draws something, in the path's own coordinates: its
+    start, every line's end, and points about `spacing` apart along each curve."""
+    kinds, controls, (owner, starts) = _segments(commands)
+    if not len(kinds):
+        return []
+    curve = (kinds == _QUAD) | (kinds == _CUBIC)
+    cubic = controls.copy()
+    quad = kinds == _QUAD  # a quadratic as the cubic it is: controls 2/3 of the way to its control point
+    cubic[quad, 1] = controls[quad, 0] + 2 / 3 * (controls[quad, 1] - controls[quad, 0])
+    cubic[quad, 2] = controls[quad, 3] + 2 / 3 * (controls[quad, 2] - controls[quad, 3])
+    length = np.linalg.norm(np.diff(controls, axis=1), axis=2).sum(axis=1)
+    counts = np.where(curve, np.maximum(1, np.ceil(length / spacing)), 1).astype(int)
+    which = np.repeat(np.arange(len(kinds)), counts)
+    step = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    points = _bezier(cubic[which], step / counts[which])
+    return [np.vstack([starts[s], points[owner[which] == s]]) for s in np.unique(owner)]
 
 
 def object_matrix(obj: Mapping) -> np.ndarray:
