@@ -22,7 +22,7 @@ from app.tabs.numbers import CANVAS_HEIGHT, CANVAS_KEY, CANVAS_WIDTH, HINT
 from mnist_core.canvas_paths import fabric_from_strokes
 from mnist_core.composed import box_overlap, compose_number
 from mnist_core.drawn import HAND
-from mnist_core.numbers import MAX_DIGITS
+from mnist_core.numbers import MAX_DIGITS, NO_INK
 from mnist_core.strokes import render_strokes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,3 +199,11 @@ def test_the_draw_tab_is_untouched_by_a_number(app):
     write(app, strokes, width)
     draw_tab = app.tabs[0]
     assert not [m for m in draw_tab.metric if m.label == "Prediction"] and app.session_state["digit"] is None
+
+
+def test_shapes_without_strokes_or_pixels_say_no_ink(app):
+    """Objects that are no pen strokes (a rectangle) and no PNG: one line, "No ink"."""
+    rect = {"type": "Rect", "left": 10, "top": 10, "width": 50, "height": 50}
+    app.session_state[CANVAS_KEY] = canvas_value(None, objects=[rect])
+    run(app)
+    assert [w.value for w in tab(app).warning] == [NO_INK] and numbers(app) == [] and charts(app) == {}

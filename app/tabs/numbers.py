@@ -112,6 +112,8 @@ def read(name: str, written: Written) -> tuple[NumberReading | None, str | None]
                 reading = None
         if reading is None and written.image is not None:
             reading = read_image(written.image, classifier.classify_batch, background=0.0)
+        if reading is None and written.strokes is not None:  # no pen strokes and no pixels: no ink
+            reading = read_strokes([], classifier.classify_batch)
         memo[name] = reading
     if memo[name] is None:
         return None, "The drawing could not be read: clear the canvas and write the number again."
