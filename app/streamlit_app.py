@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
-from app.tabs import collected, data, draw, evaluation, learn, network  # noqa: E402
+from app.tabs import collected, data, draw, evaluation, learn, network, numbers  # noqa: E402
 
 st.set_page_config(page_title="MNIST: draw a digit", page_icon="✏️", layout="wide")
 
@@ -30,10 +30,13 @@ MODELS = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "l
 # user just made, and hidden tabs cost nothing. Draw is the exception: it runs on every full rerun
 # even when hidden, because its canvas must stay mounted to keep the user's strokes (an unmounted
 # canvas would come back empty); it is cheap, and it records the digit that Network reads.
-tabs = st.tabs(["Draw", "Network", "Data", "Evaluation", "Learn", "Collected"], key="tab", on_change="rerun")
+tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Collected"], key="tab",
+               on_change="rerun")
 with tabs[0]:
     draw.render(MODELS, brush)
-for tab, page in zip(tabs[1:], (network, data, evaluation, learn, collected)):
+with tabs[1]:  # always rendered, like Draw: its canvas keeps the user's strokes (app/tabs/numbers.py)
+    numbers.render(MODELS, brush)
+for tab, page in zip(tabs[2:], (network, data, evaluation, learn, collected)):
     if tab.open:
         with tab:
             page.render(MODELS)

@@ -1,0 +1,166 @@
+"""The Numbers tab: write a number on a wide canvas; it is split into digits and each is read.
+
+The tab body is one `st.fragment`, so a stroke reruns only this tab. It runs on every full rerun
+too, even when another tab is shown (like Draw: its canvas must stay mounted to keep the user's
+strokes), which costs little: a reading is kept for the drawing it was made of.
+
+What is read: the canvas's vector strokes (`json_data`, fabric.js paths, turned into pen paths by
+`mnist_core.canvas_paths`), grouped into digits by their horizontal overlap and read by
+`mnist_core.numbers.read_strokes`; without usable vector data, the canvas's PNG through
+`read_image`. No number (no ink, a scribble, more than 12 digits, digits read with little
+confidence) gives one warning line, never a traceback.
+
+Session state used here (all per user):
+    numbers_canvas         the canvas widget's value (set by the browser; "Clear" empties it).
+    numbers_canvas_clears  int, bumped by "Clear" (see the Draw tab's `canvas_clears`).
+    numbers_readings       the latest drawing's key and each model's NumberReading of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from app import figures, number_figures
+from app.resources import load_classifier
+from app.tabs.draw import canvas_value
+from mnist_core.canvas_paths import FabricPathError, brush_width, strokes_from_fabric
+from mnist_core.numbers import MAX_DIGITS, NumberReading, read_image, read_strokes
+from mnist_core.preprocess import ink_mask
+from mnist_core.strokes import render_strokes
+
+CANVAS_KEY = "numbers_canvas"  # tests supply a drawing by setting st.session_state[CANVAS_KEY]
+CANVAS_WIDTH, CANVAS_HEIGHT = 840, 280
+HINT = (f"Write a number of up to {MAX_DIGITS} digits side by side in the black strip, about as tall as the strip "
+        "allows. Each digit is read as soon as you lift the pen.")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What is on the wide canvas.
+
+    strokes: the pen paths ((K, 2) x, y canvas pixels), or None when the vector data could not
+             be read (then `image` is read instead).
+    width:   the brush width in canvas pixels.
+    image:   the canvas as (280, 840, 4) uint8 RGBA (white ink on black), or None.
+    key:     identifies the drawing, for the per-session readings cache.
+    """
+
+    strokes: list[np.ndarray] | None
+    width: float
+    image: np.ndarray | None
+    key: str
+
+    def ink(self) -> np.ndarray:
+        """(280, 840) float32 in [0, 1], 1 = ink, for display."""
+        if self.image is not None:
+            return ink_mask(self.image, 0.0)
+        return render_strokes(self.strokes or [], (CANVAS_HEIGHT, CANVAS_WIDTH), self.width)
+
+
+def _clear() -> None:
+    st.session_state["numbers_canvas_clears"] = st.session_state.get("numbers_canvas_clears", 0) + 1
+    st.session_state[CANVAS_KEY] = canvas_value(None)  # this run already sees an empty canvas
+
+
+def _written(brush: int) -> Written | None:
+    """Show the canvas and its Clear button; what is written, or None while it is empty."""
+    from streamlit_drawable_canvas import st_canvas  # registers the component: needs a running app
+
+    initial = {"objects": [], "clears": st.session_state.get("numbers_canvas_clears", 0)}
+    result = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_HEIGHT, width=CANVAS_WIDTH, drawing_mode="freedraw", update_streamlit=True,
+                       initial_drawing=initial, return_image_data=True, key=CANVAS_KEY)
+    st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="numbers_clear")
+    objects = (result.json_data or {}).get("objects") or []
+    if not objects:
+        return None
+    png = result.image_bytes
+    image = result.image_data if png else None
+    try:
+        strokes = strokes_from_fabric(objects)
+        width = brush_width(objects, brush)
+    except FabricPathError:
+        strokes, width = None, float(brush)
+    if strokes is None and image is None:
+        return None
+    digest = hashlib.md5(json.dumps(objects, sort_keys=True, default=str).encode())
+    digest.update(png or b"")
+    return Written(strokes, width, image, "numbers:" + digest.hexdigest())
+
+
+def read(name: str, written: Written) -> tuple[NumberReading | None, str | None]:
+    """Model `name`'s reading of the number: (NumberReading, None), or (None, a one-line error)
+    when the model cannot be loaded. Kept in session state for the latest drawing only."""
+    classifier, error = load_classifier(name)
+    if classifier is None:
+        return None, error
+    memo = st.session_state.setdefault("numbers_readings", {})
+    if memo.get("key") != written.key:
+        memo.clear()
+        memo["key"] = written.key
+    if name not in memo:
+        reading = None
+        if written.strokes:
+            try:
+                reading = read_strokes(written.strokes, classifier.classify_batch, width=written.width)
+            except ValueError:  # strokes it cannot use: the pixels still say what was drawn
+                reading = None
+        if reading is None and written.image is not None:
+            reading = read_image(written.image, classifier.classify_batch, background=0.0)
+        if reading is None and written.strokes is not None:  # no pen strokes and no pixels: no ink
+            reading = read_strokes([], classifier.classify_batch)
+        memo[name] = reading
+    if memo[name] is None:
+        return None, "The drawing could not be read: clear the canvas and write the number again."
+    return memo[name], None
+
+
+def _show(name: str, reading: NumberReading, written: Written, width: int) -> None:
+    """One model's reading: the number large (or the reason in one line), the drawing with each
+    digit's box, and the 28x28 each digit was read from; `width`: the drawing's width on the page."""
+    if reading.number is not None:
+        lowest = min(d.confidence for d in reading.digits)
+        count = len(reading.digits)
+        st.metric("Number", reading.number, delta=f"{count} digit{'s' if count > 1 else ''} · lowest confidence "
+                  f"{lowest:.0%}", delta_color="off", delta_arrow="off")
+    else:
+        st.warning(reading.reason)
+    if not reading.digits:
+        return
+    boxes = number_figures.number_boxes(written.ink(), reading.digits, width)
+    st.plotly_chart(boxes, config=figures.CONFIG, key=f"numbers-boxes-{name}", width=boxes.layout.width)
+    inputs = number_figures.digit_inputs(reading.digits, tile_px=72 if width >= CANVAS_WIDTH else 60)
+    st.plotly_chart(inputs, config=figures.CONFIG, key=f"numbers-inputs-{name}", width=inputs.layout.width)
+    st.caption("Each digit's box on your drawing and the 28×28 image the model read it from: the digit's own "
+               "ink, fitted into 20×20 and centred by its centre of mass, as MNIST's digits were. A red box is "
+               f"read with less than {number_figures.LOW_CONFIDENCE:.0%} confidence.")
+
+
+@st.fragment
+def _panel(models: list[str], brush: int) -> None:
+    """The whole Numbers tab: reruns on its own after each stroke (a fragment)."""
+    st.caption(HINT)
+    written = _written(brush)
+    if written is None:
+        return
+    readings = {name: read(name, written) for name in models}
+    columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
+    for name, column in zip(models, columns):
+        reading, error = readings[name]
+        with column:
+            st.markdown(f"**{figures.MODEL_LABELS[name]}**")
+            if error:
+                st.error(error)
+            else:
+                _show(name, reading, written, CANVAS_WIDTH if len(models) == 1 else CANVAS_WIDTH // 2 + 40)
+
+
+def render(models: list[str], brush: int = 20, *args) -> None:
+    """models: names from mnist_core.MODEL_NAMES chosen in the sidebar ("mlp", "lenet5");
+    brush: the brush width in canvas pixels."""
+    _panel(models, brush)

@@ -1,0 +1,209 @@
+"""The Numbers tab of the whole app (`app/streamlit_app.py`) under Streamlit's AppTest.
+
+As for the Draw tab (tests/test_app_draw.py), a test supplies a drawing by setting the canvas's
+session-state value to what the browser would send: fabric.js path objects for the strokes (as
+fabric's pencil makes them, `canvas_paths.fabric_from_strokes`) and the canvas as a PNG. The
+numbers are composed from the hand-drawn digit styles of `mnist_core.drawn.HAND` with
+`mnist_core.composed.compose_number`. Everything is asserted inside the Numbers tab; every run
+must end without an exception.
+"""
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from app.tabs.draw import canvas_value
+from app.tabs.numbers import CANVAS_HEIGHT, CANVAS_KEY, CANVAS_WIDTH, HINT
+from mnist_core.canvas_paths import fabric_from_strokes
+from mnist_core.composed import box_overlap, compose_number
+from mnist_core.drawn import HAND
+from mnist_core.numbers import MAX_DIGITS, NO_INK
+from mnist_core.strokes import render_strokes
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app" / "streamlit_app.py")
+TIMEOUT = 120  # seconds per run: the test machine may be busy
+NUMBERS = 1  # the Numbers tab's index
+
+
+@pytest.fixture(scope="module")
+def models_dir():
+    directory = Path(os.environ.get("MNIST_MODELS") or ROOT / "models")
+    missing = [directory / f"{n}.{ext}" for n in ("mlp", "lenet5") for ext in ("keras", "json")
+               if not (directory / f"{n}.{ext}").is_file()]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"trained model missing in CI: {missing[0]}")
+        pytest.skip(f"trained model missing: {missing[0]}")
+    return directory
+
+
+@pytest.fixture
+def app(models_dir, monkeypatch):
+    """A fresh AppTest of the whole app after its first run (empty canvases, LeNet-5)."""
+    monkeypatch.setenv("MNIST_MODELS", str(models_dir))
+    return run(AppTest.from_file(APP, default_timeout=TIMEOUT))
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def compose(digits, seed=0, scale=1.0):
+    """A number written with HAND style 0 of each digit (`compose_number`, gaps 15-30 % of its
+    height), everything scaled by `scale` about the canvas's top-left; it must fit the canvas."""
+    number = compose_number([HAND[d][0] for d in digits], np.random.default_rng(seed), labels=digits,
+                            gap=(0.15, 0.3))
+    strokes = [s * scale + [10, (1 - scale) * CANVAS_HEIGHT / 2] for s in number.strokes]
+    right = max(s[:, 0].max() for s in strokes) + number.width
+    assert right < CANVAS_WIDTH, f"the number is {right:.0f} px wide"
+    return strokes, number.width * scale
+
+
+def canvas_png(ink: np.ndarray) -> bytes:
+    """(280, 840) ink -> the canvas's PNG: opaque, white strokes on black."""
+    pixels = np.zeros(ink.shape + (4,), np.uint8)
+    pixels[..., :3] = np.round(ink[..., None] * 255).astype(np.uint8)
+    pixels[..., 3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write(at: AppTest, strokes, width, objects=None) -> AppTest:
+    """Put strokes on the wide canvas as the browser would send them, and rerun."""
+    ink = render_strokes(strokes, (CANVAS_HEIGHT, CANVAS_WIDTH), width)
+    objects = fabric_from_strokes(strokes, width) if objects is None else objects
+    at.session_state[CANVAS_KEY] = canvas_value(canvas_png(ink), objects=objects)
+    return run(at)
+
+
+def choose(at: AppTest, model: str) -> AppTest:
+    at.sidebar.radio(key="model_choice").set_value(model)
+    return run(at)
+
+
+def tab(at: AppTest):
+    return at.tabs[NUMBERS]
+
+
+def numbers(at: AppTest) -> list[str]:
+    return [m.value for m in tab(at).metric if m.label == "Number"]
+
+
+def charts(at: AppTest) -> dict:
+    """key -> the Plotly figure (as JSON) of each chart in the Numbers tab."""
+    import json
+
+    return {c.key: json.loads(c.proto.spec) for c in tab(at).get("plotly_chart")}
+
+
+def test_the_tab_is_there_and_empty(app):
+    assert tab(app).label == "Numbers"
+    assert HINT in [c.value for c in tab(app).caption]
+    assert numbers(app) == [] and not tab(app).warning and not tab(app).error and charts(app) == {}
+
+
+@pytest.mark.parametrize("digits", [(3, 5, 7), (7, 0, 3, 5)])
+def test_a_written_number_is_read_with_a_box_per_digit(app, digits):
+    strokes, width = compose(digits)
+    write(app, strokes, width)
+    expected = "".join(map(str, digits))
+    assert numbers(app) == [expected] and not tab(app).warning and not tab(app).error
+    figures = charts(app)
+    assert list(figures) == ["numbers-boxes-lenet5", "numbers-inputs-lenet5"]
+    boxes = figures["numbers-boxes-lenet5"]["layout"]["shapes"]
+    labels = [a["text"] for a in figures["numbers-boxes-lenet5"]["layout"]["annotations"]]
+    assert len(boxes) == len(digits) and [t.split(" · ")[0] for t in labels] == [str(d) for d in digits]
+    assert all(t.endswith("%") for t in labels)
+    assert len(figures["numbers-inputs-lenet5"]["layout"]["annotations"]) == len(digits)
+    # each box surrounds its digit's ink
+    for box, stroke_box in zip(boxes, digit_boxes(strokes, width, len(digits))):
+        shown = (box["y0"] + 0.5, box["x0"] + 0.5, box["y1"] + 0.5, box["x1"] + 0.5)
+        assert box_overlap(shown, stroke_box) > 0.8
+
+
+def digit_boxes(strokes, width, count):
+    """Each digit's (top, left, bottom, right) ink box, digits told apart by a gap in x."""
+    spans = sorted((s[:, 0].min(), s[:, 0].max(), s[:, 1].min(), s[:, 1].max()) for s in strokes)
+    groups = []
+    for span in spans:
+        if groups and span[0] <= groups[-1][1] + width:
+            g = groups[-1]
+            groups[-1] = (min(g[0], span[0]), max(g[1], span[1]), min(g[2], span[2]), max(g[3], span[3]))
+        else:
+            groups.append(span)
+    assert len(groups) == count
+    r = width / 2
+    return [(t - r, l - r, b + r, rr + r) for l, rr, t, b in groups]
+
+
+def test_both_models_read_it_side_by_side(app):
+    choose(app, "Both side by side")
+    strokes, width = compose((5, 0, 3), seed=1)
+    write(app, strokes, width)
+    assert numbers(app) == ["503", "503"]
+    assert [m.value for m in tab(app).markdown if m.value in ("**MLP**", "**LeNet-5**")] == ["**MLP**", "**LeNet-5**"]
+    assert list(charts(app)) == ["numbers-boxes-mlp", "numbers-inputs-mlp", "numbers-boxes-lenet5",
+                                 "numbers-inputs-lenet5"]
+    choose(app, "MLP")  # a full rerun keeps the drawing
+    assert numbers(app) == ["503"]
+
+
+def test_thirteen_digits_get_one_line_and_still_their_boxes(app):
+    digits = (3, 5, 7, 0, 3, 5, 7, 0, 3, 5, 7, 0, 3)
+    strokes, width = compose(digits, seed=2, scale=0.42)
+    write(app, strokes, width)
+    warnings = [w.value for w in tab(app).warning]
+    assert warnings == [f"13 digits found: a number may have at most {MAX_DIGITS}."]
+    assert numbers(app) == [] and not tab(app).error
+    assert len(charts(app)["numbers-boxes-lenet5"]["layout"]["shapes"]) == 13
+
+
+def test_a_scribble_gets_one_line(app):
+    rng = np.random.default_rng(3)
+    scribble = [rng.uniform([40, 30], [500, 250], size=(40, 2))]  # back and forth across the canvas
+    write(app, scribble, 14.0)
+    warnings = [w.value for w in tab(app).warning]
+    assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert warnings[0].startswith("This does not look like a number (a scribble)")
+    assert numbers(app) == [] and charts(app) == {} and not tab(app).error
+
+
+def test_without_vector_data_the_image_is_read(app):
+    """Path objects that cannot be read (here: none of fabric's fields) leave the PNG to read."""
+    strokes, width = compose((7, 3), seed=4)
+    write(app, strokes, width, objects=[{"type": "path"}])
+    assert numbers(app) == ["73"] and not tab(app).warning and not tab(app).error
+
+
+def test_clear_empties_the_canvas(app):
+    strokes, width = compose((3, 0), seed=5)
+    write(app, strokes, width)
+    assert numbers(app) == ["30"]
+    app.button(key="numbers_clear").click()
+    run(app)
+    assert numbers(app) == [] and charts(app) == {} and not tab(app).warning
+
+
+def test_the_draw_tab_is_untouched_by_a_number(app):
+    """Writing on the wide canvas leaves the Draw tab's canvas and its reading alone."""
+    strokes, width = compose((3, 5), seed=6)
+    write(app, strokes, width)
+    draw_tab = app.tabs[0]
+    assert not [m for m in draw_tab.metric if m.label == "Prediction"] and app.session_state["digit"] is None
+
+
+def test_shapes_without_strokes_or_pixels_say_no_ink(app):
+    """Objects that are no pen strokes (a rectangle) and no PNG: one line, "No ink"."""
+    rect = {"type": "Rect", "left": 10, "top": 10, "width": 50, "height": 50}
+    app.session_state[CANVAS_KEY] = canvas_value(None, objects=[rect])
+    run(app)
+    assert [w.value for w in tab(app).warning] == [NO_INK] and numbers(app) == [] and charts(app) == {}
