@@ -113,11 +113,11 @@ def test_metrics(name: str, model_sha256: str, data_sha256: str) -> dict:
 
 @st.cache_data(show_spinner="Timing the models…", max_entries=8)
 def latency(name: str, model_sha256: str, repeat: int = 15) -> float:
-    """Median ms of `Classifier.classify` on a 280x280 RGBA canvas drawing (preprocessing
-    included), timed by `mnist_core.bench`."""
+    """Median ms of `Classifier.classify` on the app's 280x280 canvas as the browser sends it
+    (preprocessing included), timed by `mnist_core.bench`."""
     del model_sha256
     classifier, drawing = load_classifier(name)[0], bench.canvas_drawing()
-    return bench.median_ms(lambda: classifier.classify(drawing), repeat)
+    return bench.median_ms(lambda: classifier.classify(drawing, bench.CANVAS_BACKGROUND), repeat)
 
 
 @st.cache_data(show_spinner="Computing robustness curves…", max_entries=64)

@@ -8,7 +8,7 @@ throughput, all in one run so that the ratios compare like with like.
     row["eager_ms"]        # model(x, training=False), eager
     row["tf_function_ms"]  # the same call compiled by tf.function for a (1, 28, 28) input
     row["litert_ms"]       # the fast path alone (LiteRT interpreter)
-    row["classify_ms"]     # Classifier.classify: canvas -> preprocess -> fast path -> Result
+    row["classify_ms"]     # Classifier.classify: the canvas as the app gets it -> preprocess -> fast path -> Result
     row["predict_over_classify"], row["batch_images_per_s"]
 
 Each step runs once to warm up (lazy initialisation, tracing, caches), then `repeat` times, timed
@@ -27,7 +27,7 @@ from .classifier import MODEL_NAMES, Classifier
 from .drawn import HAND
 from .models import keras
 from .preprocess import preprocess
-from .strokes import canvas_rgba, render_strokes
+from .strokes import render_strokes
 
 import tensorflow as tf  # noqa: E402  (after .models, which selects Keras' TensorFlow backend)
 
@@ -36,10 +36,15 @@ BATCH_IMAGES = 10_000
 
 
 def canvas_drawing() -> np.ndarray:
-    """A 3 drawn on a 280x280 canvas as the app gets it: (280, 280, 4) uint8 RGBA, white strokes
-    (alpha = ink) on a transparent background, 190 px tall, brush 18 px (`drawn.HAND`'s first 3)."""
+    """A 3 drawn on a 280x280 canvas as the app gets it from the browser: (280, 280, 4) uint8 RGBA,
+    white strokes on an opaque black background, 190 px tall, brush 18 px (`drawn.HAND`'s first 3).
+    Read it with `background=0.0`, as the app does (`CANVAS_BACKGROUND`)."""
     strokes = [np.asarray(stroke) * 190 + 45 for stroke in HAND[3][0]]
-    return canvas_rgba(render_strokes(strokes, (CANVAS, CANVAS), width=18))
+    ink = np.round(render_strokes(strokes, (CANVAS, CANVAS), width=18) * 255).astype(np.uint8)
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+
+
+CANVAS_BACKGROUND = 0.0
 
 
 def median_ms(function, repeat: int) -> float:
@@ -63,7 +68,7 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
     drawing = canvas_drawing()
     figures = {"backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
                "litert": version("ai-edge-litert"), "repeat": repeat, "batch_images": BATCH_IMAGES,
-               "preprocess_ms": median_ms(lambda: preprocess(drawing), repeat), "models": {}}
+               "preprocess_ms": median_ms(lambda: preprocess(drawing, CANVAS_BACKGROUND), repeat), "models": {}}
     for name in models:
         figures["models"][name] = time_model(Classifier.load(name, models_dir), drawing, repeat)
     return figures
@@ -72,7 +77,7 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
 def time_model(clf: Classifier, drawing: np.ndarray, repeat: int) -> dict:
     """Median ms of each way of reading the preprocessed `drawing` with `clf`, and images/s of
     `classify_batch` on BATCH_IMAGES images (MNIST-like noise: the cost does not depend on the pixels)."""
-    x = preprocess(drawing).image[None]  # (1, 28, 28) float32
+    x = preprocess(drawing, CANVAS_BACKGROUND).image[None]  # (1, 28, 28) float32
     compiled = tf.function(lambda images: clf.model(images, training=False),
                            input_signature=[tf.TensorSpec((1, 28, 28), tf.float32)])
     row = {
@@ -80,7 +85,7 @@ def time_model(clf: Classifier, drawing: np.ndarray, repeat: int) -> dict:
         "eager_ms": median_ms(lambda: clf.model(x, training=False), repeat),
         "tf_function_ms": median_ms(lambda: compiled(x), repeat),
         "litert_ms": median_ms(lambda: clf.fast(x), repeat),
-        "classify_ms": median_ms(lambda: clf.classify(drawing), repeat),
+        "classify_ms": median_ms(lambda: clf.classify(drawing, CANVAS_BACKGROUND), repeat),
     }
     row["predict_over_classify"] = row["predict_ms"] / row["classify_ms"]
     batch = np.random.default_rng(0).random((BATCH_IMAGES, 28, 28), dtype=np.float32)

@@ -22,9 +22,12 @@ TARGET_PRECISION = 0.995  # answers shown without a doubt must be right this oft
 
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """(N, 10) float32 softmax outputs -> (N, 10) float32, the softmax of logits / temperature."""
-    logits = np.log(np.clip(probabilities, 1e-30, 1.0))
-    return np.exp(log_softmax(logits / temperature, axis=-1)).astype(np.float32)
+    """(N, 10) float32 softmax outputs -> (N, 10) float32, the softmax of logits / temperature.
+    (NumPy rather than scipy.special.softmax: this runs on every stroke, and costs half as much.)"""
+    scaled = np.log(np.clip(probabilities, 1e-30, 1.0)) / temperature
+    scaled -= scaled.max(axis=-1, keepdims=True)
+    odds = np.exp(scaled)
+    return (odds / odds.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:

@@ -257,7 +257,7 @@ def format_bench(figures: dict) -> str:
     """The figures of `bench.run` as a text table."""
     lines = [f"Keras {figures['keras']} on {figures['backend']} {figures['tensorflow']}, LiteRT {figures['litert']}; "
              f"median of {figures['repeat']} runs, one 28x28 image unless said (ms)",
-             f"preprocess (280x280 RGBA canvas -> 28x28): {figures['preprocess_ms']:8.3f}", "",
+             f"preprocess (the app's 280x280 canvas -> 28x28): {figures['preprocess_ms']:8.3f}", "",
              f"{'model':8} {'predict':>9} {'eager':>9} {'tf.function':>12} {'LiteRT':>9} {'classify':>9} "
              f"{'predict/classify':>17} {'batch images/s':>15}"]
     for name, row in figures["models"].items():

@@ -60,33 +60,37 @@ class LiteRTModel:
 
     def __init__(self, content: bytes):
         self.content = content
-        self._idle: queue.SimpleQueue[Interpreter] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[list] = queue.SimpleQueue()  # [interpreter, its planned input shape]
         with native_stderr_silenced():  # LiteRT's one-off "Created XNNPACK delegate" notice
-            self._idle.put(self._new())  # fails here, at load, on a bad file
+            first = self._new()  # fails here, at load, on a bad file
+        self._input = first[0].get_input_details()[0]["index"]
+        self._output = first[0].get_output_details()[0]["index"]
+        self._idle.put(first)
 
-    def _new(self) -> Interpreter:
+    def _new(self) -> list:
         interpreter = Interpreter(model_content=self.content, num_threads=1)
         interpreter.allocate_tensors()
-        return interpreter
+        return [interpreter, tuple(interpreter.get_input_details()[0]["shape"])]
 
     @contextmanager
     def _interpreter(self):
         try:
-            interpreter = self._idle.get_nowait()
+            entry = self._idle.get_nowait()
         except queue.Empty:
-            interpreter = self._new()
+            entry = self._new()
         try:
-            yield interpreter
+            yield entry
         finally:
-            self._idle.put(interpreter)
+            self._idle.put(entry)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         images = np.ascontiguousarray(images, np.float32)
-        with self._interpreter() as interpreter:
-            source = interpreter.get_input_details()[0]
-            if tuple(source["shape"]) != images.shape:  # a new batch size: 0.01 ms to re-plan
-                interpreter.resize_tensor_input(source["index"], images.shape)
+        with self._interpreter() as entry:
+            interpreter, shape = entry
+            if shape != images.shape:  # a new batch size: 0.01 ms to re-plan
+                interpreter.resize_tensor_input(self._input, images.shape)
                 interpreter.allocate_tensors()
-            interpreter.set_tensor(source["index"], images)
+                entry[1] = images.shape
+            interpreter.set_tensor(self._input, images)
             interpreter.invoke()
-            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])  # a copy
+            return interpreter.get_tensor(self._output)  # a copy

@@ -182,7 +182,7 @@ def test_bench_command_prints_a_table(committed, capsys):
     committed("lenet5")
     assert cli.main(["bench", "--repeat", "2", "--models-dir", str(MODELS_DIR)]) == 0
     out = capsys.readouterr().out
-    assert "on tensorflow" in out and "preprocess (280x280 RGBA canvas -> 28x28)" in out
+    assert "on tensorflow" in out and "preprocess (the app's 280x280 canvas -> 28x28)" in out
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
     for name in ("mlp", "lenet5"):
         assert len(lines[name]) == 8 and lines[name][6].endswith("x")
