@@ -68,6 +68,7 @@ class Progress:
     validation: (epoch, val_loss, val_accuracy) after each finished epoch (2,000 held-out images).
     weights:    the watched weights as last copied: LeNet-5's C1 kernels (5, 5, 6), or the MLP's
                 first-layer weights of `MLP_UNITS` (784, 8); None before the first copy.
+    initial_weights: the same, as initialised (before the first batch).
     readings:   (epoch, probabilities (10,) or None) after each epoch: the probe as read then.
     test_accuracy: on the 10,000 test images, once done.
     message:    why it was cancelled or failed (one line), else None.
@@ -85,6 +86,7 @@ class Progress:
     points: tuple[Point, ...] = ()
     validation: tuple[tuple[int, float, float], ...] = ()
     weights: np.ndarray | None = None
+    initial_weights: np.ndarray | None = None
     readings: tuple[tuple[int, np.ndarray | None], ...] = ()
     test_accuracy: float | None = None
     message: str | None = None
@@ -250,6 +252,8 @@ class TrainingJob:
                 first = self._elapsed()
             self._progress = replace(self._progress, points=self._progress.points + (point,), weights=weights,
                                      first_point_s=first)
+            if point.step == 0:
+                self._progress = replace(self._progress, initial_weights=weights)
 
     def _validated(self, epoch: int, loss: float, accuracy: float) -> None:
         with self._lock:

@@ -48,7 +48,8 @@ def test_job_reports_progress_and_finishes_with_a_test_accuracy(mnist, model, we
     assert [epoch for epoch, _ in p.readings] == [1, 2]
     for _, probabilities in p.readings:
         assert probabilities.shape == (10,) and probabilities.sum() == pytest.approx(1, abs=1e-4)
-    assert p.weights.shape == weights_shape
+    assert p.weights.shape == p.initial_weights.shape == weights_shape
+    assert not np.array_equal(p.weights, p.initial_weights)  # training changed them
     assert 0.5 < p.test_accuracy <= 1 and p.summary() == f"done: test accuracy {p.test_accuracy:.1%}"
     assert 0 < p.first_point_s <= p.elapsed
     # the trained model, through its fast path, gives that very accuracy
