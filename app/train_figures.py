@@ -14,7 +14,7 @@ from mnist_core.live import Point
 
 
 def curves(points: tuple[Point, ...], validation: tuple, epochs: int, height: int = 300) -> go.Figure:
-    """Loss (left) and accuracy (right) against epochs: the training's running means as lines,
+    """Loss (left) and accuracy (right) against epochs: the training batches' means as lines,
     the held-out validation set after each epoch as dots. The x axis spans all `epochs` from the
     start, so the curves visibly grow towards the right."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["loss", "accuracy"], horizontal_spacing=0.08)

@@ -47,8 +47,8 @@ def live_config(model: str = "lenet5", images: int = 12_000, epochs: int = 3, **
 @dataclass(frozen=True)
 class Point:
     """One point of the curves. step: batches trained so far (0 = the untrained network);
-    epoch: step in epochs (1.5 = half-way through the second); loss, accuracy: the epoch's
-    running means so far, as Keras reports them (at step 0: on 512 training images)."""
+    epoch: step in epochs (1.5 = half-way through the second); loss, accuracy: on the training
+    images of the batches since the previous point (at step 0: the untrained network on 512)."""
 
     step: int
     epoch: float
@@ -144,6 +144,7 @@ class _Watch(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.job._update(state="training", epoch=epoch + 1, batch=0)
+        self.before = (0, 0.0, 0.0)  # (images, running loss, running accuracy) at the previous point
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -151,9 +152,16 @@ class _Watch(keras.callbacks.Callback):
         batches = job._batches
         job._update(batch=batch + 1)
         if (batch + 1) % job._every == 0 or batch + 1 == batches:
+            # Keras logs the epoch's running means (weighted by images); the means over the batches
+            # since the previous point follow from two of them, so no epoch starts with a jump.
             logs = logs or {}
-            point = Point(self.step, (job._epoch - 1) + (batch + 1) / batches, float(logs.get("loss", np.nan)),
-                          float(logs.get("accuracy", np.nan)))
+            images = min((batch + 1) * job.config.batch_size, job._progress.images)
+            loss, accuracy = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
+            seen, seen_loss, seen_accuracy = self.before
+            new = images - seen
+            point = Point(self.step, (job._epoch - 1) + (batch + 1) / batches,
+                          (images * loss - seen * seen_loss) / new, (images * accuracy - seen * seen_accuracy) / new)
+            self.before = (images, loss, accuracy)
             job._record(point, self._weights())
         if job._should_stop():
             self.model.stop_training = True

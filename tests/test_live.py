@@ -44,6 +44,7 @@ def test_job_reports_progress_and_finishes_with_a_test_accuracy(mnist, model, we
     assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == 2 * 5
     assert sum(1 for point in p.points if 0 < point.epoch <= 1) >= 2  # several points per epoch
     assert p.points[-1].epoch == 2.0 and p.points[-1].loss < p.points[0].loss
+    assert all(0 <= point.accuracy <= 1 and point.loss > 0 for point in p.points)  # means over batch groups
     assert [epoch for epoch, *_ in p.validation] == [1, 2]
     assert [epoch for epoch, _ in p.readings] == [1, 2]
     for _, probabilities in p.readings:

@@ -209,11 +209,7 @@ def _weights(progress: live.Progress) -> None:
 def _panel() -> None:
     """This session's job: progress, curves, weights, readings, outcome. Polled while it runs."""
     job = _own_job()
-    if job.running:
-        progress = _watch(job)
-    else:
-        _take_in_end(job)
-        progress = job.progress()
+    progress = _watch(job)  # also when it has just ended: then the whole page reruns, once
     if progress.running:
         with st.container(horizontal=True, vertical_alignment="center"):
             seconds = f"{progress.elapsed:.0f} s"
@@ -238,9 +234,9 @@ def _panel() -> None:
     with left:
         st.plotly_chart(train_figures.curves(progress.points, progress.validation, progress.epochs),
                         config=figures.CONFIG, key="train_curves")
-        st.caption("Lines: the loss and accuracy on the training batches, each the epoch's running mean so far "
-                   "(the first point is the untrained network: chance, about 10 %). Diamonds: the 2,000 held-out "
-                   "validation images after each epoch.")
+        st.caption("Lines: the loss and accuracy on the training batches since the previous point (the first "
+                   "point is the untrained network: chance, about 10 %). Diamonds: the 2,000 held-out validation "
+                   "images after each epoch.")
         _reading(progress, job)
     with right:
         _weights(progress)
