@@ -136,3 +136,14 @@ def test_a_training_left_alone_stops_itself(slot, monkeypatch):
     run(at)
     assert any("no heartbeat" in i.value for i in at.info)
     assert live.HEARTBEAT_TIMEOUT < 30
+
+
+def test_an_mlp_training_shows_unit_templates(slot):
+    at = session(images=1000, epochs=1, model="MLP")
+    at.button(key="train_start").click()
+    run(at)
+    poll(at, lambda at: [m.value for m in at.metric if m.label == "Test accuracy"])
+    assert slot.running() is None and at.session_state["trained_model"].model.name == "mlp"
+    assert {"train_curves", "train_templates_initialised", "train_templates_now"} <= set(chart_keys(at))
+    assert "train_kernels_now" not in chart_keys(at)
+    assert any("The first 8 hidden units' weights" in m.value for m in at.markdown)

@@ -36,10 +36,18 @@ def _stroke_ms(page, digit: int) -> float:
     return (time.monotonic() - start) * 1000
 
 
-def _start(page) -> float:
+def _start(page, longest: bool = False) -> float:
+    """Open the Train tab and click Start (the default run, or with `longest` the longest one:
+    58,000 images for 10 epochs, minutes); returns the click's time.monotonic()."""
     app.open_tab(page, "Train")
     button = page.get_by_role("button", name="Start training")
     button.wait_for(timeout=60_000)
+    if longest:
+        for key in ("train_images", "train_epochs"):
+            with harness.rerun_expected(page):
+                page.locator(f".st-key-{key} input[type=range]").press("End")  # react-aria: End = maximum
+        page.locator(".st-key-train_epochs [data-testid=stSliderThumbValue]", has_text="10").wait_for()
+        page.locator(".st-key-train_images [data-testid=stSliderThumbValue]", has_text="58,000").wait_for()
     page.wait_for_function("() => ![...document.querySelectorAll('button')].some("
                            "b => b.innerText.includes('Start training') && b.disabled)", timeout=RUN_MS)
     start = time.monotonic()
@@ -94,3 +102,21 @@ def test_train_watch_finish_use_and_cancel(app_pages):
                f"accuracy {accuracy} on 10,000) {run_s:.1f} s after it; a stroke's reading took {idle_ms:.0f} ms "
                f"with no training, {training_ms:.0f} ms during one"
                f"{'' if still else ' (the training may have ended during the stroke)'}")
+
+
+def test_another_session_sees_the_training_and_leaving_the_page_stops_it(app_pages):
+    page = app_pages()
+    _start(page, longest=True)
+    page.get_by_test_id("stProgress").filter(has_text="Epoch 1/10").first.wait_for(timeout=60_000)
+    other = app_pages()
+    app.open_tab(other, "Train")
+    other.get_by_text("Another session's training is running: ").wait_for(timeout=30_000)
+    assert other.get_by_role("button", name="Start training").is_disabled()
+    left = time.monotonic()
+    page.context.close()  # the first session leaves: no more polls, no heartbeat
+    other.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                            "b => b.innerText.includes('Start training') && !b.disabled)", timeout=60_000)
+    stopped_s = time.monotonic() - left
+    assert stopped_s < 60  # not the end of the run: 58,000 images x 10 epochs take minutes
+    assert other.get_by_text("Another session's training is running").count() == 0
+    app.report("Train tab: leaving the page", f"another session could start {stopped_s:.1f} s after the first left")
