@@ -43,7 +43,7 @@ ACCENT = "#f0b429"  # the predicted class; matches the theme's primaryColor
 MUTED = "#5a6270"
 BOX = "#37c8ff"  # the ink's bounding box and the 20x20 box
 MARK = "#ff4b4b"  # centre of mass
-MODEL_LABELS = {"mlp": "MLP", "lenet5": "LeNet-5"}  # model names as the page writes them
+MODEL_LABELS = {"mlp": "MLP", "lenet5": "LeNet-5", "yours": "Your trained model"}  # as the page writes them
 
 
 # No Plotly template: plotly.py would embed its default one (~7 KB of JSON) in every figure,

@@ -58,9 +58,17 @@ def _load(name: str, directory: str, stamp: tuple) -> tuple[Classifier | None, s
     return classifier, None
 
 
+SESSION_MODEL = "yours"  # the model this session trained on the Train tab (app/tabs/train.py)
+
+
 def load_classifier(name: str) -> tuple[Classifier | None, str | None]:
     """The verified classifier `name` ("mlp" or "lenet5") and None, or None and a one-line error
-    saying how to fix it. Loaded once per process and file version."""
+    saying how to fix it. Loaded once per process and file version. SESSION_MODEL is the
+    exception: this session's own trained model, held in its session state, never shared."""
+    if name == SESSION_MODEL:
+        classifier = st.session_state.get("trained_model")
+        return (classifier, None) if classifier is not None else (
+            None, "No trained model in this session: train one on the Train tab.")
     directory = models_dir()
     return _load(name, str(directory), _stamp(directory, name))
 

@@ -11,16 +11,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
-from app.tabs import collected, data, draw, evaluation, learn, network, numbers  # noqa: E402
+from app.tabs import collected, data, draw, evaluation, learn, network, numbers, train  # noqa: E402
 
 st.set_page_config(page_title="MNIST: draw a digit", page_icon="✏️", layout="wide")
 
 with st.sidebar:
     st.title("MNIST, drawn")
-    choice = st.radio("Model", ["LeNet-5", "MLP", "Both side by side"], key="model_choice")
+    choice = st.radio("Model", ["LeNet-5", "MLP", "Both side by side", *train.trained_model_choices()],
+                      key="model_choice")
     brush = st.slider("Brush width", 8, 40, 20, key="brush_width", help="Canvas pixels; the canvas is 280x280.")
+    train.sidebar_status()  # a running training's progress, polled: its heartbeat on every tab
 
-MODELS = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "lenet5"]}[choice]
+# the Draw tab reads a session's trained model; the other tabs show the committed one of its kind
+COMMITTED = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "lenet5"]}
+MODELS, OTHERS = train.models_for(choice, COMMITTED)
 
 # Tabs and the Draw fragment. A stroke reruns only the Draw tab's fragment (fast), so anything
 # outside it, like the Network tab, is not redrawn then. Streamlit tabs normally switch in the
@@ -30,13 +34,13 @@ MODELS = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "l
 # user just made, and hidden tabs cost nothing. Draw is the exception: it runs on every full rerun
 # even when hidden, because its canvas must stay mounted to keep the user's strokes (an unmounted
 # canvas would come back empty); it is cheap, and it records the digit that Network reads.
-tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Collected"], key="tab",
+tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Train", "Collected"], key="tab",
                on_change="rerun")
 with tabs[0]:
     draw.render(MODELS, brush)
 with tabs[1]:  # always rendered, like Draw: its canvas keeps the user's strokes (app/tabs/numbers.py)
     numbers.render(MODELS, brush)
-for tab, page in zip(tabs[2:], (network, data, evaluation, learn, collected)):
+for tab, page in zip(tabs[2:], (network, data, evaluation, learn, train, collected)):
     if tab.open:
         with tab:
-            page.render(MODELS)
+            page.render(OTHERS)

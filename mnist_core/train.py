@@ -149,13 +149,14 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
     """
     keras.utils.set_random_seed(config.seed)
     data = data or load_mnist()
-    x = data.x_train.astype(np.float32) / 255
-    y = np.asarray(data.y_train)
+    x, y = data.x_train, np.asarray(data.y_train)
     order = np.random.default_rng(config.seed).permutation(len(x))
     val, fit_index = order[: config.validation_size], order[config.validation_size :]
     if config.train_limit:
         fit_index = fit_index[: config.train_limit]
-    x_val, y_val, x_fit, y_fit = x[val], y[val], x[fit_index], y[fit_index]
+    # only the images used are scaled to float32 (a quick run on 12,000 does not pay for 60,000)
+    x_val, y_val = x[val].astype(np.float32) / 255, y[val]
+    x_fit, y_fit = x[fit_index].astype(np.float32) / 255, y[fit_index]
     if extra is not None and len(extra):
         x_fit, y_fit = np.concatenate([x_fit, extra.floats()]), np.concatenate([y_fit, extra.labels.astype(y.dtype)])
 

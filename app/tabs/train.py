@@ -1,0 +1,264 @@
+"""The Train tab: train a fresh LeNet-5 or MLP on a few thousand MNIST images and watch it learn.
+
+The training is `mnist_core.live` (which runs `mnist_core.train.fit` in a background thread);
+this file lays out its progress. One training at a time per server: the slot that enforces it is
+shared by every session (`st.cache_resource`); the job and the trained model are this session's.
+
+While this session's job runs, `sidebar_status` (always rendered, whatever tab is open) polls it
+every POLL_S seconds as an `st.fragment(run_every=...)`: each poll is the job's heartbeat, so
+leaving the page (no more polls) makes the job stop itself after `live.HEARTBEAT_TIMEOUT` s. The
+Train tab's own panel polls the same way to redraw the curves.
+
+Session state used here (all per user):
+    train_owner    an id for this session, shown to nobody (the slot's `owner`).
+    train_job      this session's latest `TrainingJob` (running or ended).
+    train_adopted  the id of the job whose end this session has taken in (model, rerun).
+    trained_model  the trained `Classifier`, read by the Draw tab as `resources.SESSION_MODEL`.
+    train_error    a one-line reason the last Start did not start, shown once.
+    train_model, train_images, train_epochs   the controls.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import streamlit as st
+
+from app import figures, train_figures
+from app.data_cache import load_data
+from app.resources import SESSION_MODEL
+from mnist_core import live
+
+POLL_S = 1.0  # seconds between polls of a running job (each is also its heartbeat)
+NETWORKS = {"LeNet-5": "lenet5", "MLP": "mlp"}
+IMAGE_CHOICES = [1000, 3000, 6000, 12000, 30000, 58000]  # 58,000: all but the 2,000 held out (live_config)
+DEFAULT_IMAGES, DEFAULT_EPOCHS = 12000, 3
+CHOICE_LABEL = "Your trained model"  # the sidebar's model choice once this session has one
+
+
+@st.cache_resource
+def training_slot() -> live.TrainingSlot:
+    """The server's one training slot, shared by every session."""
+    return live.TrainingSlot()
+
+
+def _own_job() -> live.TrainingJob | None:
+    return st.session_state.get("train_job")
+
+
+def _owner() -> str:
+    return st.session_state.setdefault("train_owner", uuid.uuid4().hex)
+
+
+def _other_job() -> live.TrainingJob | None:
+    """Another session's running job, or None."""
+    job = training_slot().running()
+    return job if job is not None and job is not _own_job() else None
+
+
+def _take_in_end(job: live.TrainingJob) -> bool:
+    """Once per ended job: keep its model for the Draw tab. True if this call did it (then the
+    page needs a full rerun, e.g. for the sidebar's new model choice)."""
+    if job.running or st.session_state.get("train_adopted") == job.id:
+        return False
+    st.session_state["train_adopted"] = job.id
+    if job.classifier is not None:
+        st.session_state["trained_model"] = job.classifier
+        st.session_state.pop("readings", None)  # the Draw tab's memo may hold an older model's reading
+    return True
+
+
+def trained_model_choices() -> list[str]:
+    """Extra choices for the sidebar's model radio: CHOICE_LABEL once this session trained a model."""
+    job = _own_job()
+    if job is not None:
+        _take_in_end(job)
+    return [CHOICE_LABEL] if st.session_state.get("trained_model") is not None else []
+
+
+def models_for(choice: str, committed: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    """The sidebar's choice as (models for the Draw tab, models for the other tabs). The trained
+    model is read on the Draw tab; the other tabs show the committed model of its kind."""
+    if choice in committed:
+        return committed[choice], committed[choice]
+    classifier = st.session_state.get("trained_model")
+    kind = classifier.model.name if classifier is not None else "lenet5"
+    return [SESSION_MODEL], [kind]
+
+
+# --- polling: the heartbeat, in the sidebar -----------------------------------------------------
+
+
+def _watch(job: live.TrainingJob) -> live.Progress:
+    """One poll: heartbeat, hand the job the current drawing, and rerun the page once it ended."""
+    job.beat()
+    job.set_probe(st.session_state.get("input28"))
+    progress = job.progress()
+    if _take_in_end(job):
+        st.rerun()
+    return progress
+
+
+@st.fragment(run_every=POLL_S)
+def _sidebar_poll() -> None:
+    job = _own_job()
+    if job is None:
+        return
+    progress = _watch(job)
+    st.progress(progress.fraction, text=f"Training: {progress.summary()}")
+
+
+def sidebar_status() -> None:
+    """In the sidebar: this session's running training (polled; its heartbeat), else nothing."""
+    job = _own_job()
+    if job is not None and (job.running or st.session_state.get("train_adopted") != job.id):
+        _sidebar_poll()
+
+
+# --- the tab ----------------------------------------------------------------------------------
+
+
+def _start() -> None:
+    """The Start button's callback: start a job in the shared slot, or say in one line why not."""
+    data, error = load_data()
+    if data is None:
+        st.session_state["train_error"] = error
+        return
+    config = live.live_config(NETWORKS[st.session_state.get("train_model", "LeNet-5")],
+                              int(st.session_state.get("train_images", DEFAULT_IMAGES)),
+                              int(st.session_state.get("train_epochs", DEFAULT_EPOCHS)))
+    try:
+        job = training_slot().start(config, data, owner=_owner())
+    except live.Busy as busy:
+        st.session_state["train_error"] = (f"Another session's training is running ({busy.progress.summary()}); "
+                                           "start yours when it ends.")
+        return
+    job.set_probe(st.session_state.get("input28"))
+    st.session_state["train_job"] = job
+
+
+def _controls(disabled: bool) -> None:
+    left, middle, right = st.columns([1, 2, 2], gap="medium")
+    with left:
+        st.radio("Network", list(NETWORKS), key="train_model", horizontal=True, disabled=disabled)
+    with middle:
+        st.select_slider("Training images", IMAGE_CHOICES, value=DEFAULT_IMAGES, key="train_images",
+                         format_func=lambda n: f"{n:,}", disabled=disabled,
+                         help="Taken from MNIST's 60,000 training images; 2,000 others are held out to validate "
+                              "after each epoch.")
+    with right:
+        st.slider("Epochs", 1, 10, DEFAULT_EPOCHS, key="train_epochs", disabled=disabled,
+                  help="Passes over the training images.")
+
+
+def _other_notice() -> None:
+    """Another session's training is running: where it stands, refreshed until it ends."""
+    job = _other_job()
+    if job is None:
+        st.rerun()  # it ended: let the page offer the Start button again
+    st.info(f"Another session's training is running: {job.progress().summary()}. You can start yours when it "
+            "ends.", icon=":material/hourglass_top:")
+
+
+def _reading(progress: live.Progress, job: live.TrainingJob) -> None:
+    """The current drawing as read after each epoch (and by the finished model)."""
+    st.markdown("**Your drawing, read after each epoch**")
+    image = st.session_state.get("input28")
+    parts = [f"epoch {epoch}: **{int(p.argmax())}** ({p.max():.0%})" for epoch, p in progress.readings
+             if p is not None]
+    if parts:
+        st.markdown(" · ".join(parts))
+    final = None
+    if job.classifier is not None and image is not None:
+        final = job.classifier.classify_batch(np.asarray(image, np.float32)[None])[0]
+    elif progress.readings and progress.readings[-1][1] is not None:
+        final = progress.readings[-1][1]
+    if final is not None:
+        st.plotly_chart(figures.probability_bars(final, height=170), config=figures.CONFIG, key="train_reading")
+        st.caption("The ten probabilities of your drawing, as the network being trained reads it now.")
+    elif image is None:
+        st.caption("Draw a digit on the Draw tab: it is read after every epoch.")
+    else:
+        st.caption("Read at the end of each epoch.")
+
+
+def _weights(progress: live.Progress) -> None:
+    if progress.weights is None:
+        return
+    if progress.model == "lenet5":
+        st.markdown("**C1's six 5×5 kernels**")
+        labels = [f"map {k}" for k in range(progress.weights.shape[-1])]
+        for title, weights in (("as initialised", progress.initial_weights), ("now", progress.weights)):
+            st.caption(title)
+            st.plotly_chart(train_figures.weight_tiles(weights, labels, 64, per_tile=False), config=figures.CONFIG,
+                            key=f"train_kernels_{title.split()[-1]}")
+        st.caption("Red weights respond to ink, blue to its absence: random at first, they become edge and "
+                   "stroke detectors.")
+    else:
+        st.markdown(f"**The first {len(live.MLP_UNITS)} hidden units' weights, as 28×28 templates**")
+        labels = [f"unit {u}" for u in live.MLP_UNITS]
+        for title, weights in (("as initialised", progress.initial_weights), ("now", progress.weights)):
+            st.caption(title)
+            st.plotly_chart(train_figures.weight_tiles(weights.reshape(28, 28, -1), labels, 90, per_tile=True),
+                            config=figures.CONFIG, key=f"train_templates_{title.split()[-1]}")
+        st.caption("Each unit weighs all 784 pixels: red pixels raise it when inked, blue lower it. Noise at "
+                   "first, strokes of digits appear as it learns.")
+
+
+def _panel() -> None:
+    """This session's job: progress, curves, weights, readings, outcome. Polled while it runs."""
+    job = _own_job()
+    progress = _watch(job)  # also when it has just ended: then the whole page reruns, once
+    if progress.running:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            seconds = f"{progress.elapsed:.0f} s"
+            where = (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
+                     if progress.state == "training" else progress.summary().capitalize())
+            st.progress(progress.fraction, text=f"{where} · {seconds}", width="stretch")
+            st.button("Cancel", key="train_cancel", icon=":material/stop_circle:", on_click=job.cancel)
+    elif progress.state == "done":
+        st.metric("Test accuracy", f"{progress.test_accuracy:.1%}",
+                  delta=f"on the 10,000 test images · {progress.elapsed:.0f} s", delta_color="off",
+                  delta_arrow="off")
+        st.success(f"Trained a {figures.MODEL_LABELS[progress.model]} on {progress.images:,} images for "
+                   f"{progress.epochs} epoch{'s' * (progress.epochs > 1)} in {progress.elapsed:.0f} s. Choose "
+                   f"**{CHOICE_LABEL}** in the sidebar to read your drawings with it (in this session only).",
+                   icon=":material/check_circle:")
+    elif progress.state == "cancelled":
+        st.info(f"Training stopped ({progress.message}) in epoch {progress.epoch} of {progress.epochs}; "
+                "nothing is kept.", icon=":material/stop_circle:")
+    else:
+        st.error(f"Training failed: {progress.message}")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.plotly_chart(train_figures.curves(progress.points, progress.validation, progress.epochs),
+                        config=figures.CONFIG, key="train_curves")
+        st.caption("Lines: the loss and accuracy on the training batches since the previous point (the first "
+                   "point is the untrained network: chance, about 10 %). Diamonds: the 2,000 held-out validation "
+                   "images after each epoch.")
+        _reading(progress, job)
+    with right:
+        _weights(progress)
+
+
+def render(models: list[str] | None = None, *args) -> None:
+    """models: unused (the network to train is chosen here)."""
+    st.header("Watch it learn")
+    st.caption("Train a fresh network on MNIST and watch its loss fall, its accuracy rise and its first layer "
+               "change. Nothing it learns replaces the app's own models.")
+    job, other = _own_job(), _other_job()
+    running = job is not None and job.running
+    _controls(disabled=running or other is not None)
+    data, data_error = load_data()
+    st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:", on_click=_start,
+              disabled=running or other is not None or data is None)
+    error = st.session_state.pop("train_error", None)
+    if data is None:
+        st.error(data_error)
+    if error:
+        st.error(error)
+    if other is not None:
+        st.fragment(run_every=POLL_S * 2)(_other_notice)()
+    if job is not None:
+        (st.fragment(run_every=POLL_S)(_panel) if running else _panel)()

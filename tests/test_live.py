@@ -1,0 +1,101 @@
+"""mnist_core.live: a training run in a background thread, watched, cancelled, one at a time.
+
+Real (small) trainings on the real MNIST: a few hundred images, so each test takes seconds.
+"""
+
+import time
+
+import numpy as np
+import pytest
+
+from mnist_core import live
+from mnist_core.classifier import Classifier
+
+TIMEOUT = 120  # s: generous, the machine may be busy
+
+
+def small(model="lenet5", images=600, epochs=2, **extra):
+    return live.live_config(model, images, epochs, validation_size=500, **extra)
+
+
+def wait_for(predicate, job, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = job.progress()
+        if predicate(progress):
+            return progress
+        time.sleep(0.02)
+    raise AssertionError(f"timed out; the job is at {job.progress().summary()}")
+
+
+@pytest.mark.parametrize("model, weights_shape", [("lenet5", (5, 5, 6)), ("mlp", (784, len(live.MLP_UNITS)))])
+def test_job_reports_progress_and_finishes_with_a_test_accuracy(mnist, model, weights_shape):
+    slot = live.TrainingSlot(heartbeat_timeout=None)
+    job = slot.start(small(model), mnist, owner="me")
+    job.set_probe(mnist.x_test[0] / 255.0)  # a 7
+    seen = wait_for(lambda p: p.running and p.points, job)  # the untrained network's point comes first
+    assert seen.points[0].step == 0 and 1.5 < seen.points[0].loss < 3.5  # about ln 10: chance
+    assert job.wait(TIMEOUT)
+    p = job.progress()
+    assert p.state == "done" and p.message is None and not p.running and p.fraction == 1.0
+    assert p.owner == "me" and p.model == model and p.images == 600 and p.epochs == 2 and p.epoch == 2
+    assert p.batches == 5  # 600 images in batches of 128
+    steps = [point.step for point in p.points]
+    assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == 2 * 5
+    assert sum(1 for point in p.points if 0 < point.epoch <= 1) >= 2  # several points per epoch
+    assert p.points[-1].epoch == 2.0 and p.points[-1].loss < p.points[0].loss
+    assert all(0 <= point.accuracy <= 1 and point.loss > 0 for point in p.points)  # means over batch groups
+    assert [epoch for epoch, *_ in p.validation] == [1, 2]
+    assert [epoch for epoch, _ in p.readings] == [1, 2]
+    for _, probabilities in p.readings:
+        assert probabilities.shape == (10,) and probabilities.sum() == pytest.approx(1, abs=1e-4)
+    assert p.weights.shape == p.initial_weights.shape == weights_shape
+    assert not np.array_equal(p.weights, p.initial_weights)  # training changed them
+    assert 0.5 < p.test_accuracy <= 1 and p.summary() == f"done: test accuracy {p.test_accuracy:.1%}"
+    assert 0 < p.first_point_s <= p.elapsed
+    # the trained model, through its fast path, gives that very accuracy
+    assert isinstance(job.classifier, Classifier)
+    predicted = job.classifier.classify_batch(mnist.x_test).argmax(1)
+    assert np.mean(predicted == mnist.y_test) == pytest.approx(p.test_accuracy)
+    assert job.progress() == p  # a finished job's progress no longer changes
+    assert slot.running() is None
+
+
+def test_a_second_job_is_refused_while_one_runs_and_cancel_stops_it(mnist):
+    slot = live.TrainingSlot(heartbeat_timeout=None)
+    first = slot.start(small(images=6000, epochs=20), mnist, owner="first")
+    with pytest.raises(live.Busy) as refused:
+        slot.start(small(), mnist, owner="second")
+    assert refused.value.progress.owner == "first" and slot.running() is first
+    wait_for(lambda p: any(point.step > 0 for point in p.points), first)
+    first.cancel()
+    assert first.wait(TIMEOUT)
+    p = first.progress()
+    assert p.state == "cancelled" and p.message == "cancelled" and first.classifier is None
+    assert p.test_accuracy is None and p.epoch < 20
+    second = slot.start(small(epochs=1), mnist, owner="second")  # the slot is free again
+    second.cancel()
+    assert second.wait(TIMEOUT) and second.progress().state == "cancelled"
+
+
+def test_a_job_without_heartbeat_stops_itself(mnist):
+    slot = live.TrainingSlot(heartbeat_timeout=0.3)
+    job = slot.start(small(images=6000, epochs=20), mnist, owner="gone")
+    assert job.wait(TIMEOUT)
+    p = job.progress()
+    assert p.state == "cancelled" and "heartbeat" in p.message and p.epoch < 20
+
+
+def test_a_failing_job_says_why_in_one_line(mnist):
+    job = live.TrainingSlot().start(small(model="resnet"), mnist)
+    assert job.wait(TIMEOUT)
+    p = job.progress()
+    assert p.state == "failed" and "resnet" in p.message and "\n" not in p.message
+    assert p.summary().startswith("failed: ")
+
+
+def test_progress_fraction_and_summary():
+    p = live.Progress("training", "x", "lenet5", 1000, epoch=2, epochs=4, batch=5, batches=10)
+    assert p.fraction == pytest.approx(15 / 40) and p.summary() == "epoch 2/4, 38%"
+    assert live.Progress("starting", "x", "mlp", 1000, 0, 3, 0, 8).fraction == 0
+    assert live.Progress("testing", "x", "mlp", 1000, 3, 3, 8, 8).fraction == 1
