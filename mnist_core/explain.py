@@ -3,6 +3,7 @@
     contrast(clf, image28, 7, 1)   # saliency of 7, of 1, and their difference
     runner_up(result.probabilities)
     receptive_field(clf.model, "C3", 4, 6)   # the input pixels that C3 unit (4, 6) sees
+    receptive_fields(clf.model, "C3", 10, 10)  # ... of every unit of a C3 map: (10, 10, 4)
     map_kernels(clf, "S4", 5)                # the kernels behind S4 map 5 (C3's map 5 kernels)
 
 Everything is computed from the classifier (`Classifier.saliency`, its Keras layers and kernels);
@@ -61,29 +62,41 @@ def receptive_field(model, layer: str, row: int, col: int) -> tuple[int, int, in
     zero padding, convolutions and pooling narrow it down (kernel, stride, "same"/"valid");
     after a Flatten or Dense layer a unit sees the whole input. For LeNet-5: C1 5x5, S2 6x6,
     C3 14x14, S4 16x16, C5 and later the whole 28x28 (less at the borders, where clipped)."""
+    return tuple(int(v) for v in _fields(model, layer, np.array(row), np.array(col)))
+
+
+def receptive_fields(model, layer: str, height: int, width: int) -> np.ndarray:
+    """`receptive_field` of every unit of a (height, width) map of `layer`: (height, width, 4)
+    int64 (top, left, bottom, right), half-open."""
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.stack(_fields(model, layer, rows, cols), axis=-1)
+
+
+def _fields(model, layer: str, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Receptive fields of units at int arrays `rows`, `cols` (same shape): (top, left, bottom, right)."""
     layers = [found for found in model.layers if not isinstance(found, keras.layers.InputLayer)]
     names = [found.name for found in layers]
     if layer not in names:
         raise ValueError(f"no layer {layer!r} in {model.name} (its layers: {', '.join(names)})")
     height, width = model.inputs[0].shape[1:3]
-    chain = layers[: names.index(layer) + 1]
-    lo, hi = np.array([row, col]), np.array([row, col])  # inclusive, in the current layer's coordinates
-    for found in reversed(chain):
+    whole = (np.zeros_like(rows), np.zeros_like(cols), np.full_like(rows, height), np.full_like(cols, width))
+    top, left, bottom, right = rows, cols, rows, cols  # inclusive, in the current layer's coordinates
+    for found in reversed(layers[: names.index(layer) + 1]):
         if isinstance(found, (keras.layers.Flatten, keras.layers.Dense)):
-            return 0, 0, int(height), int(width)
+            return whole
         if isinstance(found, keras.layers.ZeroPadding2D):
-            (top, _), (left, _) = found.padding
-            lo, hi = lo - [top, left], hi - [top, left]
+            (pad_top, _), (pad_left, _) = found.padding
+            top, bottom, left, right = top - pad_top, bottom - pad_top, left - pad_left, right - pad_left
         elif isinstance(found, keras.layers.Conv2D):
-            kernel, stride = np.array(found.kernel_size), np.array(found.strides)
-            pad = (kernel - 1) // 2 if found.padding == "same" else 0
-            lo, hi = lo * stride - pad, hi * stride - pad + kernel - 1
+            (kr, kc), (sr, sc) = found.kernel_size, found.strides
+            pr, pc = ((kr - 1) // 2, (kc - 1) // 2) if found.padding == "same" else (0, 0)
+            top, bottom = top * sr - pr, bottom * sr - pr + kr - 1
+            left, right = left * sc - pc, right * sc - pc + kc - 1
         elif isinstance(found, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
-            pool, stride = np.array(found.pool_size), np.array(found.strides)
-            lo, hi = lo * stride, hi * stride + pool - 1
-    top, left = np.maximum(lo, 0)
-    bottom, right = np.minimum(hi + 1, [height, width])
-    return int(top), int(left), int(bottom), int(right)
+            (kr, kc), (sr, sc) = found.pool_size, found.strides
+            top, bottom = top * sr, bottom * sr + kr - 1
+            left, right = left * sc, right * sc + kc - 1
+    return (np.maximum(top, 0), np.maximum(left, 0), np.minimum(bottom + 1, height), np.minimum(right + 1, width))
 
 
 def map_kernels(classifier, layer: str, index: int) -> tuple[str, np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ import pytest
 
 from core_helpers import drawing
 from mnist_core.classifier import Classifier
-from mnist_core.explain import contrast, map_kernels, receptive_field, runner_up
+from mnist_core.explain import contrast, map_kernels, receptive_field, receptive_fields, runner_up
 from mnist_core.models import connection_matrix
 
 
@@ -64,6 +64,9 @@ def test_receptive_fields_of_lenet5(lenet5):
     assert receptive_field(model, "F6", 0, 0) == (0, 0, 28, 28)
     with pytest.raises(ValueError, match="no layer"):
         receptive_field(model, "C7", 0, 0)
+    every = receptive_fields(model, "C3", 10, 10)
+    assert every.shape == (10, 10, 4)
+    assert all(tuple(every[r, c]) == receptive_field(model, "C3", r, c) for r in range(10) for c in range(10))
 
 
 def test_receptive_field_is_where_the_unit_looks(lenet5):
