@@ -3,7 +3,7 @@
 A teacher's link carries the digit's strokes (not its pixels), so opening it redraws the digit
 exactly and reads it again. The text is:
 
-    "1" + base64url(raw deflate(payload) + crc32(payload), no padding)
+    "1" + base64url(body + crc32(body)), no padding;  body = raw deflate(payload)
 
 with payload (all integers unsigned LEB128 varints unless said):
 
@@ -104,11 +104,17 @@ def simplify(points: np.ndarray, tolerance: float = TOLERANCE) -> np.ndarray:
 
 
 def _quantise(points: np.ndarray) -> np.ndarray:
-    """(K, 2) float -> (M, 2) int64 whole pixels in [0, CANVAS], repeated points dropped."""
-    q = np.clip(np.round(simplify(points)), 0, CANVAS).astype(np.int64)
-    if len(q) > 1:
-        q = q[np.concatenate([[True], np.any(np.diff(q, axis=0) != 0, axis=1)])]
-    return q
+    """(K, 2) float -> (M, 2) int64 whole pixels in [0, CANVAS], repeated points dropped.
+    Simplified again until nothing more drops (rounding can bring points within the tolerance),
+    so that a decoded drawing encodes to the very same text."""
+    q = np.asarray(points, np.float64).reshape(-1, 2)
+    while True:
+        before = len(q)
+        q = np.clip(np.round(simplify(q)), 0, CANVAS).astype(np.int64)
+        if len(q) > 1:
+            q = q[np.concatenate([[True], np.any(np.diff(q, axis=0) != 0, axis=1)])]
+        if len(q) == before:
+            return q
 
 
 # --- encoding -------------------------------------------------------------------------------------
@@ -148,7 +154,7 @@ def encode(drawing: Drawing) -> str:
             _varint(_zigzag(int(dy)), payload)
     deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
     body = deflate.compress(bytes(payload)) + deflate.flush()
-    check = zlib.crc32(bytes(payload)).to_bytes(4, "big")
+    check = zlib.crc32(body).to_bytes(4, "big")  # of the compressed bytes: every bit is checked
     return VERSION + base64.urlsafe_b64encode(body + check).rstrip(b"=").decode("ascii")
 
 
@@ -195,6 +201,8 @@ def decode(text: str) -> Drawing:
     if len(raw) < 5:
         raise ValueError("the drawing in the link is too short")
     body, check = raw[:-4], raw[-4:]
+    if zlib.crc32(body).to_bytes(4, "big") != check:
+        raise ValueError("the drawing in the link is damaged (its checksum does not match)")
     inflate = zlib.decompressobj(-15)
     try:
         payload = inflate.decompress(body, MAX_PAYLOAD)
@@ -204,8 +212,6 @@ def decode(text: str) -> Drawing:
         raise ValueError("the drawing in the link is too large")
     if not inflate.eof or inflate.unused_data:
         raise ValueError("the drawing in the link is damaged (its compressed data are cut or padded)")
-    if zlib.crc32(payload).to_bytes(4, "big") != check:
-        raise ValueError("the drawing in the link is damaged (its checksum does not match)")
     return _parse(payload)
 
 

@@ -78,6 +78,15 @@ def test_a_digit_reads_the_same_after_the_round_trip(lenet5, digit):
     assert np.abs(first.probabilities - second.probabilities).max() < 0.1
 
 
+def test_a_decoded_link_encodes_to_the_same_text():
+    """What the app does with an opened link: decode, give the canvas its paths, read them back."""
+    for digit in HAND:
+        text = encode(hand_drawing(digit, seed=digit))
+        drawing = decode(text)
+        assert encode(drawing) == text
+        assert encode(strokes_from_fabric({"objects": fabric_objects(drawing)})) == text
+
+
 def test_typical_digits_make_short_links():
     lengths = [len(encode(hand_drawing(d, s))) for d in HAND for s in range(len(HAND[d]))]
     assert max(lengths) < 200 and np.median(lengths) < 130, lengths
@@ -93,8 +102,9 @@ def tampered(text: str) -> list[str]:
     return variants
 
 
-def test_any_tampering_raises_one_line_value_error():
-    text = encode(hand_drawing(5))
+@pytest.mark.parametrize("digit", [0, 5, 8])
+def test_any_tampering_raises_one_line_value_error(digit):
+    text = encode(hand_drawing(digit, seed=digit))
     for bad in tampered(text):
         with pytest.raises(ValueError) as error:
             decode(bad)
@@ -106,7 +116,7 @@ def test_well_formed_but_invalid_payloads_are_refused():
     def wrap(payload: bytes) -> str:
         deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
         body = deflate.compress(payload) + deflate.flush()
-        return "1" + base64.urlsafe_b64encode(body + zlib.crc32(payload).to_bytes(4, "big")).rstrip(b"=").decode()
+        return "1" + base64.urlsafe_b64encode(body + zlib.crc32(body).to_bytes(4, "big")).rstrip(b"=").decode()
 
     good = bytes([1, 20, 2, 10, 10, 4, 4])  # 1 stroke, width 20, 2 points: (10, 10) then +(2, 2)
     assert np.array_equal(decode(wrap(good)).strokes[0].points, [[10, 10], [12, 12]])
@@ -131,7 +141,7 @@ def test_a_compression_bomb_is_refused():
     payload = bytes([1, 20, 1, 10, 10]) + b"\x00" * 1_000_000
     deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
     body = deflate.compress(payload) + deflate.flush()
-    text = "1" + base64.urlsafe_b64encode(body + zlib.crc32(payload).to_bytes(4, "big")).rstrip(b"=").decode()
+    text = "1" + base64.urlsafe_b64encode(body + zlib.crc32(body).to_bytes(4, "big")).rstrip(b"=").decode()
     assert len(text) < lesson.MAX_TEXT
     with pytest.raises(ValueError, match="too large"):
         decode(text)
