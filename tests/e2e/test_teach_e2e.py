@@ -31,7 +31,7 @@ CANVAS_INK_JS = """c => { const d = c.getContext('2d').getImageData(0, 0, c.widt
 
 
 def canvas_ink(page) -> dict:
-    return page.locator("canvas.lower-canvas").first.evaluate(CANVAS_INK_JS)
+    return page.locator("canvas.dc-canvas.lower-canvas").first.evaluate(CANVAS_INK_JS)  # not the background one
 
 
 def strip_data(page) -> str:
@@ -143,7 +143,7 @@ def test_a_tampered_link_gives_one_line(app_pages):
     warning = page.get_by_test_id("stAlertContentWarning")
     warning.first.wait_for(timeout=30_000)
     assert warning.count() == 1
-    text_shown = warning.first.inner_text().strip()
+    text_shown = warning.first.get_by_test_id("stMarkdownContainer").inner_text().strip()  # not the icon's name
     assert text_shown.startswith("This lesson link could not be opened as it is") and "\n" not in text_shown
     assert app.metric_values(page) == [] and app.hint_shown(page)
     assert canvas_ink(page)["n"] == 0
