@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from app.figures import ACCENT, ACTIVATION, BOX, DIVERGING, INK, MUTED, _image_axes, _layout, mosaic
 
 FONT = 17  # px: titles and labels in the presenter's figures
+UNIT_TRACE = 3  # map_detail's invisible markers, one per unit (what a click selects)
 OUTLINE = "#d0d0d0"
 
 # The strip: per model, (layer, columns of its mosaic, width weight); dense layers are shown as
@@ -102,26 +103,41 @@ def layer_strip(model: str, input28: np.ndarray, activations: dict, probabilitie
                                  hovertemplate=f"{layer} {what}: %{{z:.2f}}<extra></extra>", **extra, **axes))
     layout["annotations"] = annotations
     layout["bargap"] = 0.15
+    tiles = [(i, layer, k, x, y) for i, layer, k, x, y in _tile_centres(model, activations)]
+    if tiles:  # heatmaps cannot be selected by a click in Plotly: one invisible marker per map can
+        for i in sorted({t[0] for t in tiles}):
+            mine = [t for t in tiles if t[0] == i]
+            suffix = "" if i == 0 else str(i + 1)
+            traces.append(go.Scatter(x=[t[3] for t in mine], y=[t[4] for t in mine], mode="markers",
+                                     marker=dict(size=26, opacity=0), selected=dict(marker=dict(opacity=0)),
+                                     unselected=dict(marker=dict(opacity=0)),
+                                     customdata=[[t[2]] for t in mine], name=mine[0][1], legendgroup=mine[0][1],
+                                     hovertemplate=f"{mine[0][1]} map %{{customdata[0]}}: click to see it large"
+                                                   "<extra></extra>", xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
     return go.Figure(traces, layout)
 
 
-def strip_hit(model: str, activations_shapes: dict, curve: int, x: float, y: float) -> tuple[str, int] | None:
-    """Which (layer, map) of a LeNet-5 strip a click at (x, y) on trace `curve` falls on, or None
-    (the input, a dense layer, a gap). `activations_shapes`: {layer: (H, W, C)}."""
-    panels = STRIP[model]
-    if not 0 <= curve < len(panels):
-        return None
-    layer, columns, _ = panels[curve]
-    if layer not in ("C1", "S2", "C3", "S4"):
-        return None
-    h, w, count = activations_shapes[layer]
-    row, col = int(round(y)), int(round(x))
-    r, rem_r = divmod(row, h + 1)
-    c, rem_c = divmod(col, w + 1)
-    if rem_r >= h or rem_c >= w or c >= columns:
-        return None
-    k = r * columns + c
-    return (layer, k) if 0 <= k < count else None
+def _tile_centres(model: str, activations: dict) -> list[tuple[int, str, int, float, float]]:
+    """(panel, layer, map, x, y) of the centre of every feature map's tile in the strip's mosaics."""
+    out = []
+    for i, (layer, columns, _) in enumerate(STRIP[model]):
+        if layer not in ("C1", "S2", "C3", "S4") or layer not in activations:
+            continue
+        h, w, count = np.shape(activations[layer])
+        for k in range(count):
+            r, c = divmod(k, columns)
+            out.append((i, layer, k, c * (w + 1) + (w - 1) / 2, r * (h + 1) + (h - 1) / 2))
+    return out
+
+
+def strip_choice(point: dict) -> tuple[str, int] | None:
+    """The (layer, map) a click on the strip selected (a Streamlit selection point), or None."""
+    layer, custom = point.get("legendgroup"), point.get("customdata")
+    if isinstance(custom, list) and custom and layer in ("C1", "S2", "C3", "S4"):
+        return layer, int(custom[0])
+    return None
+
+
 
 
 def map_detail(layer: str, index: int, fmap: np.ndarray, unit: tuple[int, int], fields: np.ndarray,
@@ -174,6 +190,13 @@ def map_detail(layer: str, index: int, fmap: np.ndarray, unit: tuple[int, int], 
                                        y=(k // columns) * (kh + kernel_gap) - 0.6, xref="x2", yref="y2",
                                        yanchor="bottom", showarrow=False, font=dict(size=FONT - 4))
                                   for k, label in enumerate(kernel_labels)]
+    rows, cols = np.mgrid[0:h, 0:w]
+    traces.append(go.Scatter(  # trace UNIT_TRACE: a click on a unit selects it (heatmaps cannot be selected)
+        x=cols.ravel(), y=rows.ravel(), mode="markers", customdata=custom.reshape(-1, 4).astype(np.uint8),
+        marker=dict(size=max(6, min(30, round(300 / max(h, w)))), opacity=0, symbol="square"),
+        selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+        hovertemplate=("unit (%{y}, %{x})<br>sees input rows %{customdata[0]}–%{customdata[1]}, "
+                       "columns %{customdata[2]}–%{customdata[3]}<extra></extra>")))
     layout["shapes"] = [
         dict(type="rect", xref="x", yref="y", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
              line=dict(color=BOX, width=3)),

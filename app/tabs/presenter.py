@@ -33,7 +33,8 @@ CSS = """
 /* Presenter view: large type, little padding, everything on one screen. */
 .stMainBlockContainer {padding-top: 2.2rem; padding-bottom: 0.5rem; max-width: 100%}
 .st-key-presenter-panel p, .st-key-presenter-panel label p, .st-key-presenter-side p {font-size: 1.2rem}
-.st-key-presenter-panel [data-testid="stMetricValue"] {font-size: 3.4rem; line-height: 1.0}
+.st-key-presenter-panel [data-testid="stMetricValue"], .st-key-presenter-panel [data-testid="stMetricValue"] * {
+  font-size: 3.6rem !important; line-height: 1.05}
 .st-key-presenter-panel [data-testid="stMetricDelta"] {font-size: 1.2rem}
 .st-key-presenter-panel [data-testid="stCaptionContainer"] p {font-size: 1.15rem}
 .st-key-presenter-panel button p {font-size: 1.1rem}
@@ -58,26 +59,26 @@ def model_for(models: list[str]) -> str:
     return models[0] if len(models) == 1 else "lenet5"
 
 
+def _points(key: str) -> list[dict]:
+    event = st.session_state.get(key)
+    return list((event or {}).get("selection", {}).get("points") or [])
+
+
 def _choose_from_strip() -> None:
-    """A click on the strip: that map (LeNet-5's C1-S4) becomes the chosen one."""
-    event = st.session_state.get("presenter-strip")
-    points = (event or {}).get("selection", {}).get("points") or []
-    shapes = st.session_state.get("presenter_shapes") or {}
-    for point in points:
-        hit = presenter_figures.strip_hit("lenet5", shapes, point.get("curve_number", -1), point.get("x", -1),
-                                          point.get("y", -1))
-        if hit:
-            st.session_state["presenter_layer"], st.session_state["presenter_map"] = hit
+    """A click on a map in the strip (LeNet-5's C1-S4): that map becomes the chosen one."""
+    for point in _points("presenter-strip"):
+        choice = presenter_figures.strip_choice(point)
+        if choice:
+            st.session_state["presenter_layer"], st.session_state["presenter_map"] = choice
+            st.session_state["presenter_detail"] = DETAILS[0]
             st.session_state.pop("presenter_unit", None)
             return
 
 
 def _choose_unit() -> None:
-    """A click on the large map: that unit is the chosen one."""
-    event = st.session_state.get("presenter-detail")
-    points = (event or {}).get("selection", {}).get("points") or []
-    for point in points:
-        if point.get("curve_number") == 0 and "x" in point and "y" in point:
+    """A click on a unit of the large map: that unit is the chosen one."""
+    for point in _points("presenter-detail"):
+        if point.get("curve_number") == presenter_figures.UNIT_TRACE and "x" in point and "y" in point:
             st.session_state["presenter_unit"] = (st.session_state.get("presenter_layer"),
                                                   st.session_state.get("presenter_map", 0),
                                                   int(point["y"]), int(point["x"]))
@@ -191,8 +192,6 @@ def render(models: list[str], digit) -> Preprocessed | None:
                         + ("Click a map to see it large." if name == "lenet5" else ""))
             detail = st.segmented_control("Detail", DETAILS, key="presenter_detail", required=True,
                                           default=DETAILS[0], label_visibility="collapsed")
-        st.session_state["presenter_shapes"] = {layer: acts[layer].shape for layer in MAP_LAYERS["lenet5"]
-                                                if layer in acts}
         st.plotly_chart(presenter_figures.layer_strip(name, result.input28, acts, result.probabilities),
                         config=presenter_figures_config(), key="presenter-strip", on_select=_choose_from_strip,
                         selection_mode="points")

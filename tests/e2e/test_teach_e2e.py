@@ -90,13 +90,20 @@ def test_presenter_click_a_unit_and_why_not(app_pages):
     app.wait_for_charts(page)
     caption = page.get_by_text("The boxed unit (")
     before = caption.inner_text()
-    # click the top-left unit of the large map (the first panel of the detail figure)
-    plot = page.locator(".st-key-presenter-detail .nsewdrag").first
-    box = plot.bounding_box()
+    # click a map in the strip: C1 map 1 (C1's panel is the second; its maps 2 to a row)
+    page.get_by_text("C3 map 0", exact=True).wait_for(timeout=15_000)  # the default: C3, map 0
+    strip = page.locator(".st-key-presenter-strip .heatmaplayer image").nth(1).bounding_box()
     with harness.rerun_expected(page):
-        page.mouse.click(box["x"] + 4, box["y"] + 4)
-    page.get_by_text("The boxed unit (0, 0)").wait_for(timeout=15_000)
+        page.mouse.click(strip["x"] + strip["width"] * 0.75, strip["y"] + strip["height"] / 6)
+    page.get_by_text("C1 map 1", exact=True).wait_for(timeout=15_000)
+    # click unit (2, 3) of the large map (the detail figure's first panel: 28x28 units)
+    box = page.locator(".st-key-presenter-detail .heatmaplayer image").first.bounding_box()  # the map itself
+    cell = box["width"] / 28
+    with harness.rerun_expected(page):
+        page.mouse.click(box["x"] + 3.5 * cell, box["y"] + 2.5 * cell)
+    page.get_by_text("The boxed unit (2, 3)").wait_for(timeout=15_000)
     assert caption.inner_text() != before
+    assert "sees input rows 0–4, columns 1–5" in caption.inner_text()
 
     page.get_by_text("Why this, not that", exact=True).click()
     page.get_by_text("red pixels argue for 4 over").wait_for(timeout=15_000)
@@ -156,6 +163,7 @@ def test_screenshots_presenter(app_pages):
     for viewport, name in ((FULL_HD, "presenter.png"), (HD, "presenter_1280x720.png")):
         page = open_presenter(app_pages, viewport=viewport)
         if viewport is HD:  # a projector at 1280x720: the sidebar folded away
+            page.get_by_test_id("stSidebar").hover()  # the collapse button shows on hover
             page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
             page.wait_for_timeout(500)
         app.draw_digit(page, 5)
