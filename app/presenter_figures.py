@@ -47,7 +47,7 @@ def _domains(weights: list[float], gap: float = 0.018) -> list[list[float]]:
 
 
 def layer_strip(model: str, input28: np.ndarray, activations: dict, probabilities: np.ndarray | None,
-                height: int = 300) -> go.Figure:
+                height: int = 250) -> go.Figure:
     """The whole network left to right, one panel per layer (`STRIP[model]`): the input, every
     feature map of each convolution / pooling layer as a small grid, the dense layers' units as
     grids, and the ten outputs as bars (the answer highlighted). Each panel has its own colour
@@ -142,7 +142,7 @@ def strip_choice(point: dict) -> tuple[str, int] | None:
 
 def map_detail(layer: str, index: int, fmap: np.ndarray, unit: tuple[int, int], fields: np.ndarray,
                kernels: np.ndarray, kernel_labels: list[str], kernel_title: str, input28: np.ndarray,
-               height: int = 330) -> go.Figure:
+               height: int = 290) -> go.Figure:
     """One feature map large, beside the kernel(s) that made it and the input with the chosen
     unit's receptive field.
 
@@ -207,7 +207,7 @@ def map_detail(layer: str, index: int, fmap: np.ndarray, unit: tuple[int, int], 
 
 
 def contrast_figure(label: int, other: int, label_map: np.ndarray, other_map: np.ndarray,
-                    difference: np.ndarray, input28: np.ndarray, height: int = 330) -> go.Figure:
+                    difference: np.ndarray, input28: np.ndarray, height: int = 290) -> go.Figure:
     """"Why `label` and not `other`": the saliency of each and their difference, side by side,
     each over the digit's outline (grey line). One symmetric colour scale per panel: red, more
     ink here raises that score (or, in the difference, favours `label`), blue lowers it.

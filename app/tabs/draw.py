@@ -236,6 +236,7 @@ def _panel(models: list[str], brush: int) -> None:
             st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
             drawn = _canvas_digit(brush)
             uploaded, upload_error = _upload_digit()
+            side = st.container() if show_network else None  # the presenter's reading and controls
         with st.container():
             if lesson_link.problem():
                 st.warning(lesson_link.problem(), icon=":material/link_off:")
@@ -255,7 +256,7 @@ def _panel(models: list[str], brush: int) -> None:
             elif digit is not None:
                 if digit.source == "upload":
                     st.caption(f"Reading **{digit.name}**. Draw on the canvas to read your drawing again.")
-                steps = presenter.render(models, digit) if show_network else _predictions(models, digit)
+                steps = presenter.render(models, digit, side) if show_network else _predictions(models, digit)
     readable = steps is not None and not steps.empty
     st.session_state["digit"] = digit
     st.session_state["input28"] = steps.image if readable else None

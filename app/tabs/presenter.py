@@ -27,15 +27,17 @@ from mnist_core.explain import contrast, map_kernels, receptive_fields, runner_u
 from mnist_core.preprocess import Preprocessed
 
 MAP_LAYERS = {"lenet5": ("C1", "S2", "C3", "S4"), "mlp": ("hidden1", "hidden2")}
-DETAILS = ("Feature map", "Why this, not that")
+DETAILS = ("Feature map", "Why this, not that")  # short: two buttons side by side under the canvas
 CSS = """
 <style>
 /* Presenter view: large type, little padding, everything on one screen. */
-.stMainBlockContainer {padding-top: 2.2rem; padding-bottom: 0.5rem; max-width: 100%}
+.stMainBlockContainer {padding-top: 3.6rem; padding-bottom: 0.5rem; max-width: 100%}
 .st-key-presenter-panel p, .st-key-presenter-panel label p, .st-key-presenter-side p {font-size: 1.2rem}
-.st-key-presenter-panel [data-testid="stMetricValue"], .st-key-presenter-panel [data-testid="stMetricValue"] * {
-  font-size: 3.6rem !important; line-height: 1.05}
-.st-key-presenter-panel [data-testid="stMetricDelta"] {font-size: 1.2rem}
+.st-key-presenter-side [data-testid="stMetricValue"], .st-key-presenter-side [data-testid="stMetricValue"] * {
+  font-size: 3.2rem !important; line-height: 1.0}
+.st-key-presenter-side [data-testid="stMetricDelta"] {font-size: 1.2rem}
+.st-key-presenter-side {gap: 0.35rem}
+.st-key-presenter-side button p {font-size: 1rem !important}
 .st-key-presenter-panel [data-testid="stCaptionContainer"] p {font-size: 1.15rem}
 .st-key-presenter-panel button p {font-size: 1.1rem}
 </style>
@@ -99,22 +101,21 @@ def _maps(name: str, layer: str, acts: dict) -> np.ndarray:
     return values.reshape(rows, columns, 1)
 
 
-def _detail_map(classifier: Classifier, name: str, result: Result, acts: dict) -> None:
+def _detail_map(classifier: Classifier, name: str, result: Result, acts: dict, side) -> None:
+    """The chosen map (its controls in `side`, under the canvas) large, beside its kernels, with
+    the chosen unit's receptive field on the input."""
     layers = MAP_LAYERS[name]
     if st.session_state.get("presenter_layer") not in layers:
         st.session_state["presenter_layer"] = layers[0] if name == "mlp" else "C3"
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
+    with side:
         layer = st.segmented_control("Layer", layers, key="presenter_layer", required=True)
-    maps = _maps(name, layer, acts)
-    count = maps.shape[2]
-    with right:
+        maps = _maps(name, layer, acts)
+        count = maps.shape[2]
+        index = 0
         if count > 1:
             if st.session_state.get("presenter_map", 0) >= count:
                 st.session_state["presenter_map"] = 0
             index = st.select_slider("Map", list(range(count)), key="presenter_map")
-        else:
-            index = 0
     fmap = maps[:, :, index]
     chosen = st.session_state.get("presenter_unit")
     if chosen and chosen[:2] == (layer, index) and chosen[2] < fmap.shape[0] and chosen[3] < fmap.shape[1]:
@@ -138,37 +139,35 @@ def _detail_map(classifier: Classifier, name: str, result: Result, acts: dict) -
         title = f"<b>unit {unit_number}'s weights</b>"
     st.plotly_chart(presenter_figures.map_detail(layer, index, fmap, unit, fields, kernels, labels, title,
                                                  result.input28),
-                    config=presenter_figures_config(), key="presenter-detail", on_select=_choose_unit,
-                    selection_mode="points")
+                    config=figures.CONFIG, key="presenter-detail", on_select=_choose_unit, selection_mode="points")
     top, left_col, bottom, right_col = (int(v) for v in fields[unit])
     st.caption(f"{SENTENCES[layer]} The boxed unit ({unit[0]}, {unit[1]}) fires {fmap[unit]:.2f} and sees input "
                f"rows {top}–{bottom - 1}, columns {left_col}–{right_col - 1}: click another unit, or hover one.")
 
 
-def why_not(classifier: Classifier, result: Result, key: str) -> None:
+def why_not(classifier: Classifier, result: Result, key: str, side=None) -> None:
     """Why this and not that: saliency of the answer and of another digit (the runner-up unless
-    the user picks one), their difference over the digit, and how to read it."""
+    the user picks one, with pills in `side`, or here), their difference over the digit, and one
+    sentence on how to read it."""
     second = runner_up(result.probabilities)
     options = [d for d in range(10) if d != result.label]
-    picked = st.pills("Compare with (none picked: the runner-up)", options, key=key,
-                      format_func=lambda d: f"{d} · runner-up" if d == second else str(d))
+    with side or st.container():
+        picked = st.pills("Compare with (none picked: the runner-up)", options, key=key,
+                          format_func=lambda d: f"{d} · runner-up" if d == second else str(d))
     other = picked if picked in options else second
     c = contrast(classifier, result.input28, result.label, other)
     st.plotly_chart(presenter_figures.contrast_figure(c.label, c.other, c.label_map, c.other_map, c.difference,
                                                       result.input28),
-                    config=presenter_figures_config(), key=f"{key}-chart")
+                    config=figures.CONFIG, key=f"{key}-chart")
     st.caption(f"Red: where more ink would raise the score of {c.label} (left) or {c.other} (middle); the right "
                f"picture is the difference: red pixels argue for {c.label} over {c.other}, blue ones for "
                f"{c.other}, and the grey line is the digit's outline.")
 
 
-def presenter_figures_config() -> dict:
-    return dict(figures.CONFIG, displayModeBar=False)
-
-
-def render(models: list[str], digit) -> Preprocessed | None:
-    """The right-hand side of the presenter view for `digit` (a `draw.Digit`, not None).
-    Returns the preprocessing steps (None when the model cannot be loaded)."""
+def render(models: list[str], digit, side) -> Preprocessed | None:
+    """The presenter view for `digit` (a `draw.Digit`, not None): the Prediction and the controls
+    in `side` (a container under the canvas), the network's strip and the detail where this is
+    called. Returns the preprocessing steps (None when the model cannot be loaded)."""
     from app.tabs.draw import read  # the Draw tab's per-session reading cache
 
     name = model_for(models)
@@ -177,28 +176,27 @@ def render(models: list[str], digit) -> Preprocessed | None:
         st.error(error)
         return None
     result, _ = read(name, digit)
+    if result.label is None:
+        st.warning(result.reason)
+        return result.preprocessed
+    acts = classifier.activations(result.input28)
+    side = side.container(key="presenter-side")
+    with side:
+        st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
+                  delta_color="off", delta_arrow="off")
+        detail = st.segmented_control("Detail", DETAILS, key="presenter_detail", required=True,
+                                      default=DETAILS[0], label_visibility="collapsed")
     with st.container(key="presenter-panel"):
-        if result.label is None:
-            st.warning(result.reason)
-            return result.preprocessed
-        acts = classifier.activations(result.input28)
-        top = st.columns([1, 3], gap="medium", vertical_alignment="center")
-        with top[0]:
-            st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
-                      delta_color="off", delta_arrow="off")
-        with top[1]:
-            note = " (the presenter shows LeNet-5; choose one model for the MLP)" if len(models) > 1 else ""
-            st.markdown(f"**{figures.MODEL_LABELS[name]}**{note}: every layer, input to output. "
-                        + ("Click a map to see it large." if name == "lenet5" else ""))
-            detail = st.segmented_control("Detail", DETAILS, key="presenter_detail", required=True,
-                                          default=DETAILS[0], label_visibility="collapsed")
+        note = " (the presenter shows LeNet-5; choose one model for the MLP)" if len(models) > 1 else ""
+        st.markdown(f"**{figures.MODEL_LABELS[name]}**{note}: every layer, input to output."
+                    + (" Click a map to see it large." if name == "lenet5" else ""))
         st.plotly_chart(presenter_figures.layer_strip(name, result.input28, acts, result.probabilities),
-                        config=presenter_figures_config(), key="presenter-strip", on_select=_choose_from_strip,
+                        config=figures.CONFIG, key="presenter-strip", on_select=_choose_from_strip,
                         selection_mode="points")
         if detail == DETAILS[1]:
-            why_not(classifier, result, "presenter_other")
+            why_not(classifier, result, "presenter_other", side)
         else:
-            _detail_map(classifier, name, result, acts)
+            _detail_map(classifier, name, result, acts, side)
     return result.preprocessed
 
 
@@ -212,7 +210,7 @@ def render_blank(models: list[str]) -> None:
     blank = np.zeros((28, 28), np.float32)
     with st.container(key="presenter-panel"):
         st.plotly_chart(presenter_figures.layer_strip(name, blank, classifier.activations(blank), None),
-                        config=presenter_figures_config(), key="presenter-strip")
+                        config=figures.CONFIG, key="presenter-strip")
     # A hidden metric: the browser fetches the metric's code now, not on the first stroke.
     st.html("<style>.st-key-presenter-metric-preload {display: none}</style>")
     with st.container(key="presenter-metric-preload"):
