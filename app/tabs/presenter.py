@@ -179,11 +179,12 @@ def render(models: list[str], digit, side) -> Preprocessed | None:
     if result.label is None:
         st.warning(result.reason)
         return result.preprocessed
-    acts = classifier.activations(result.input28)
     side = side.container(key="presenter-side")
     with side:
         st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
                   delta_color="off", delta_arrow="off")
+    acts = classifier.activations(result.input28)  # after the Prediction is on its way to the browser
+    with side:
         detail = st.segmented_control("Detail", DETAILS, key="presenter_detail", required=True,
                                       default=DETAILS[0], label_visibility="collapsed")
     with st.container(key="presenter-panel"):
