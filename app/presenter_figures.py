@@ -159,7 +159,7 @@ def map_detail(layer: str, index: int, fmap: np.ndarray, unit: tuple[int, int], 
     layout = _layout(height, margin=dict(l=4, r=4, t=48, b=4), font=dict(size=FONT))
     domains = _domains([1.15, 0.9, 1.0], gap=0.05)
     titles = [f"<b>{layer} map {index}</b>" if layer not in UNIT_GRIDS else f"<b>{layer}</b> units",
-              kernel_title, "<b>input</b> · what the unit sees"]
+              kernel_title, f"<b>input</b><br><span style='font-size:{FONT - 4}px'>the unit's receptive field</span>"]
     for i, domain in enumerate(domains):
         suffix = "" if i == 0 else str(i + 1)
         x, y = _image_axes(domain=domain)

@@ -129,7 +129,7 @@ def _detail_map(classifier: Classifier, name: str, result: Result, acts: dict, s
         labels = [f"{source} {i}" for i in inputs]
         title = (f"<b>{convolution} kernel</b>" if len(inputs) == 1 else f"<b>{convolution} kernels</b> ({len(inputs)})")
         if layer != convolution:
-            title += f" · pooled from {convolution} map {index}"
+            title += f"<br><span style='font-size:13px'>pooled from {convolution} map {index}</span>"
     else:
         fields = np.broadcast_to(np.array([0, 0, 28, 28]), fmap.shape + (4,))
         unit_number = unit[0] * fmap.shape[1] + unit[1]
