@@ -11,16 +11,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
+from app import lesson_link  # noqa: E402
 from app.tabs import collected, data, draw, evaluation, learn, network, numbers, train  # noqa: E402
 
 st.set_page_config(page_title="MNIST: draw a digit", page_icon="✏️", layout="wide")
 
+lesson_link.open_link()  # a lesson link sets the model, the view and the drawing (first run only)
 with st.sidebar:
     st.title("MNIST, drawn")
     choice = st.radio("Model", ["LeNet-5", "MLP", "Both side by side", *train.trained_model_choices()],
                       key="model_choice")
     brush = st.slider("Brush width", 8, 40, 20, key="brush_width", help="Canvas pixels; the canvas is 280x280.")
+    presenting = st.toggle("Presenter view", key="presenter",
+                           help="The canvas and the network's layers on one screen, in large type, for a "
+                                "projector. The address bar always holds the drawing, model and view: copy it "
+                                "to share this lesson.")
     train.sidebar_status()  # a running training's progress, polled: its heartbeat on every tab
+lesson_link.sync_settings(choice, presenting)
 
 # the Draw tab reads a session's trained model; the other tabs show the committed one of its kind
 COMMITTED = {"LeNet-5": ["lenet5"], "MLP": ["mlp"], "Both side by side": ["mlp", "lenet5"]}

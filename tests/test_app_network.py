@@ -18,8 +18,8 @@ from mnist_core.models import connection_matrix
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
 
 LENET5_CHARTS = ["lenet5-c1-kernels", "lenet5-c1", "lenet5-s2", "lenet5-c3", "lenet5-c3-table", "lenet5-c3-kernels",
-                 "lenet5-s4", "lenet5-c5", "lenet5-f6", "lenet5-output", "lenet5-saliency"]
-MLP_CHARTS = ["mlp-h1", "mlp-templates", "mlp-h2", "mlp-output", "mlp-saliency"]
+                 "lenet5-s4", "lenet5-c5", "lenet5-f6", "lenet5-output", "lenet5-saliency", "lenet5-other-chart"]
+MLP_CHARTS = ["mlp-h1", "mlp-templates", "mlp-h2", "mlp-output", "mlp-saliency", "mlp-other-chart"]
 
 
 @pytest.fixture

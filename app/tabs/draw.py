@@ -25,9 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app import feedback, figures
+from app import feedback, figures, lesson_link
 from app.resources import load_classifier
+from app.tabs import presenter
 from mnist_core.classifier import Result
+from mnist_core import lesson
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import Preprocessed, preprocess
 
@@ -98,6 +100,7 @@ def _clear() -> None:
     st.session_state["canvas_clears"] = st.session_state.get("canvas_clears", 0) + 1
     st.session_state[CANVAS_KEY] = canvas_value(None)  # this run already sees an empty canvas
     st.session_state["input_source"] = "canvas"
+    lesson_link.forget_opened()
 
 
 def _use_canvas() -> None:
@@ -118,15 +121,21 @@ def _canvas_digit(brush: int) -> Digit | None:
     # Streamlit (or AppTest); this module's helpers are also imported by tests outside one.
     from streamlit_drawable_canvas import st_canvas
 
-    # A new initial drawing makes the browser's canvas load it (here: empty) and send it back.
-    initial = {"objects": [], "clears": st.session_state.get("canvas_clears", 0)}
+    # A new initial drawing makes the browser's canvas load it (here: empty, or an opened lesson
+    # link's strokes) and send it back; on the page's first load it only shows it (see below).
+    opened = lesson_link.opened_drawing()
+    objects = lesson.fabric_objects(opened["drawing"]) if opened else []
+    initial = {"objects": objects, "clears": st.session_state.get("canvas_clears", 0)}
     result = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
                        initial_drawing=initial, return_image_data=True, key=CANVAS_KEY, on_change=_use_canvas)
     st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="clear")
+    lesson_link.sync_drawing(result.json_data)  # the URL holds the drawing: a lesson as a link
     if not (result.json_data or {}).get("objects"):
         return None
     png = result.image_bytes
+    if not png and opened:  # a link's drawing before the browser's canvas sent anything: read its strokes
+        return Digit(opened["ink"], "canvas", "the lesson's drawing", "link:" + opened["text"])
     if not png:
         return None
     return Digit(result.image_data, "canvas", "your drawing", "canvas:" + hashlib.md5(png).hexdigest())
@@ -225,14 +234,20 @@ def _blank_input() -> None:
 
 @st.fragment
 def _panel(models: list[str], brush: int) -> None:
-    """The whole Draw tab: reruns on its own after each stroke (a fragment)."""
+    """The whole Draw tab: reruns on its own after each stroke (a fragment). In the presenter view
+    (`app/tabs/presenter.py`) the right-hand side shows the network instead; the canvas, before
+    it, stays where it is, so it stays mounted when the view changes."""
     steps = None
+    show_network = st.session_state.get("presenter", False)
     with st.container(horizontal=True, gap="large"):
         with st.container(width=CANVAS_PX + 8):
             st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
             drawn = _canvas_digit(brush)
             uploaded, upload_error = _upload_digit()
+            side = st.container() if show_network else None  # the presenter's reading and controls
         with st.container():
+            if lesson_link.problem():
+                st.warning(lesson_link.problem(), icon=":material/link_off:")
             upload_failed = st.session_state.get("input_source") == "upload" and upload_error is not None
             if upload_failed:
                 st.error(upload_error)  # a drawing already on the canvas is still read below
@@ -244,15 +259,22 @@ def _panel(models: list[str], brush: int) -> None:
                     if error:
                         st.error(error)
                 st.info(HINT, icon=":material/draw:")
+                if show_network:
+                    presenter.render_blank(models)
             elif digit is not None:
                 if digit.source == "upload":
                     st.caption(f"Reading **{digit.name}**. Draw on the canvas to read your drawing again.")
-                steps = _predictions(models, digit)
-                feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
+                if show_network:
+                    steps = presenter.render(models, digit, side)
+                else:
+                    steps = _predictions(models, digit)
+                    feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
     readable = steps is not None and not steps.empty
     st.session_state["digit"] = digit
     st.session_state["input28"] = steps.image if readable else None
-    if readable:
+    if show_network:
+        presenter.style()
+    elif readable:
         _what_the_model_sees(steps, digit)
     elif digit is None:
         _blank_input()

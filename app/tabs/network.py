@@ -13,6 +13,7 @@ import streamlit as st
 from app import figures
 from app.resources import example_drawing, load_classifier
 from app.tabs.draw import Digit, current_digit, read
+from app.tabs.presenter import why_not
 from mnist_core.classifier import Classifier, Result
 from mnist_core.models import connection_matrix
 
@@ -124,6 +125,8 @@ def _model(name: str, digit: Digit, per_map: bool) -> None:
         _chart(figures.saliency_map(saliency, result.input28), f"{name}-saliency",
                f"Saliency: how much each input pixel pushes the score of '{result.label}' (red: more ink there "
                "would raise it, blue: would lower it); the grey line is the digit's outline.")
+    st.markdown("##### Why this and not that")
+    why_not(classifier, result, f"{name}-other")
 
 
 def render(models: list[str], *args) -> None:

@@ -1,0 +1,267 @@
+"""Teaching with the app (issue 9), under Streamlit's AppTest: the presenter view, "why this and
+not that", and a lesson as a link (the drawing, model and view in the URL).
+
+Drawings are injected as in tests/test_app_draw.py: the canvas widget's value in session state,
+here with the fabric.js path objects the browser sends beside the PNG (the URL is made from them).
+"""
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.tabs.draw import CANVAS_KEY, HINT, canvas_value
+from core_helpers import plotly_array
+from mnist_core import lesson
+from mnist_core.classifier import Classifier
+from mnist_core.explain import contrast, map_kernels, runner_up
+from test_app_draw import APP, TIMEOUT, canvas_png, models_dir, run  # noqa: F401 (fixture)
+from test_lesson import hand_drawing
+
+
+@pytest.fixture
+def fresh(models_dir, monkeypatch):  # noqa: F811
+    """A not yet run AppTest of the whole app (set its query params first)."""
+    monkeypatch.setenv("MNIST_MODELS", str(models_dir))
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def app(fresh):
+    return run(fresh)
+
+
+@pytest.fixture(scope="module")
+def lenet5():
+    return Classifier.load("lenet5")
+
+
+def draw(at: AppTest, drawing: lesson.Drawing) -> AppTest:
+    """What the browser sends after a stroke: the canvas's paths and its PNG."""
+    objects = lesson.fabric_objects(drawing)
+    at.session_state[CANVAS_KEY] = canvas_value(canvas_png(drawing.render()), objects=objects)
+    return run(at)
+
+
+def present(at: AppTest) -> AppTest:
+    at.sidebar.toggle(key="presenter").set_value(True)
+    return run(at)
+
+
+def predictions(at: AppTest) -> list[str]:
+    return [m.value for m in at.metric if m.label == "Prediction"]
+
+
+def charts(at: AppTest) -> dict:
+    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def canvas(at: AppTest):
+    [element] = at.get("bidi_component")
+    return element
+
+
+def tree_path(at: AppTest, key: str) -> list[int]:
+    """Where the element with widget `key` sits in the page: child indices from the root."""
+    def find(node, path):
+        children = getattr(node, "children", None)
+        if not isinstance(children, dict):
+            return None
+        for index, child in children.items():
+            if getattr(child, "key", None) == key:
+                return path + [index]
+            found = find(child, path + [index])
+            if found:
+                return found
+        return None
+    return find(at._tree[0], [])
+
+
+def z(figure: dict, trace: int) -> np.ndarray:
+    return plotly_array(figure["data"][trace]["z"]).astype(np.float32)
+
+
+# --- the presenter view ----------------------------------------------------------------------------
+
+
+def test_presenter_view_keeps_the_one_canvas_where_it_is(app):
+    where = tree_path(app, CANVAS_KEY)
+    draw(app, hand_drawing(3))
+    present(app)
+    assert tree_path(app, CANVAS_KEY) == where  # same place in the page: the browser keeps it mounted
+    assert len(app.get("bidi_component")) == 1
+    assert predictions(app) == ["3"]
+    assert set(charts(app)) == {"presenter-strip", "presenter-detail"}  # and not the Draw tab's four
+    assert app.query_params["view"] == "presenter"
+
+
+def test_presenter_before_drawing_shows_the_hint_and_an_empty_network(app):
+    present(app)
+    assert [i.value for i in app.info] == [HINT]
+    assert predictions(app) == [] and set(charts(app)) == {"presenter-strip"}
+    strip = charts(app)["presenter-strip"]
+    assert np.nanmax(z(strip, 0)) == 0  # a blank input
+
+
+def test_a_stroke_changes_the_maps_on_the_same_screen(app, lenet5):
+    present(app)
+    draw(app, hand_drawing(7))
+    first = charts(app)
+    draw(app, hand_drawing(0))
+    second = charts(app)
+    assert predictions(app) == ["0"]
+    strip = second["presenter-strip"]
+    titles = [a["text"] for a in strip["layout"]["annotations"]]
+    assert [t.split("</b>")[0][3:] for t in titles] == ["input", "C1", "S2", "C3", "S4", "C5", "F6", "output"]
+    result = lenet5.classify(lesson.Drawing(hand_drawing(0).strokes).render(), 0.0)
+    acts = lenet5.activations(result.input28)
+    assert np.allclose(z(strip, 0), result.input28, atol=1e-6)
+    c1 = z(strip, 1)  # C1's 6 maps as a 2-column mosaic, one blank pixel between them
+    assert np.allclose(c1[:28, :28], acts["C1"][:, :, 0], atol=1e-5)
+    assert np.allclose(c1[29:57, 29:57], acts["C1"][:, :, 3], atol=1e-5)
+    assert np.allclose(plotly_array(strip["data"][7]["x"]), result.probabilities, atol=1e-6)  # output bars
+    for trace in range(1, 7):
+        assert not np.allclose(np.nan_to_num(z(first["presenter-strip"], trace)), np.nan_to_num(z(strip, trace)))
+    assert not np.allclose(z(first["presenter-detail"], 0), z(second["presenter-detail"], 0))
+
+
+def test_choosing_a_map_shows_it_large_beside_its_kernels(app, lenet5):
+    present(app)
+    draw(app, hand_drawing(4))
+    app.session_state["presenter_layer"] = "C3"
+    app.session_state["presenter_map"] = 9
+    run(app)
+    detail = charts(app)["presenter-detail"]
+    result = lenet5.classify(hand_drawing(4).render(), 0.0)
+    fmap = lenet5.activations(result.input28)["C3"][:, :, 9]
+    assert np.allclose(z(detail, 0), fmap, atol=1e-5)
+    _, inputs, kernels = map_kernels(lenet5, "C3", 9)
+    tiles = z(detail, 1)  # the 4 kernels of C3 map 9 (S2 maps 0, 3, 4, 5), 3 to a row
+    assert len(inputs) == 4 and np.allclose(tiles[:5, :5], kernels[:, :, 0]) and np.allclose(tiles[7:12, :5], kernels[:, :, 3])
+    labels = [a["text"] for a in detail["layout"]["annotations"]]
+    assert "<b>C3 map 9</b>" in labels and [f"S2 {i}" for i in inputs] == [t for t in labels if t.startswith("S2 ")]
+    # the strongest unit is boxed, and its receptive field (14x14) is drawn on the input
+    row, col = np.unravel_index(fmap.argmax(), fmap.shape)
+    unit_box, field_box = detail["layout"]["shapes"]
+    assert (unit_box["x0"] + 0.5, unit_box["y0"] + 0.5) == (col, row)
+    assert field_box["x1"] - field_box["x0"] <= 14 and field_box["y1"] - field_box["y0"] <= 14
+    assert f"The boxed unit ({row}, {col})" in app.caption[-1].value
+
+
+def test_choosing_a_unit_moves_its_receptive_field(app):
+    present(app)
+    draw(app, hand_drawing(2))
+    app.session_state["presenter_layer"] = "S2"
+    app.session_state["presenter_map"] = 1
+    app.session_state["presenter_unit"] = ("S2", 1, 0, 13)
+    run(app)
+    unit_box, field_box = charts(app)["presenter-detail"]["layout"]["shapes"]
+    assert (unit_box["x0"], unit_box["y0"]) == (12.5, -0.5)
+    # S2 unit (0, 13): C1 rows 0-1, columns 26-27, each 5x5 around its pixel: input rows 0-3, columns 24-27
+    assert (field_box["y0"], field_box["y1"], field_box["x0"], field_box["x1"]) == (-0.5, 3.5, 23.5, 27.5)
+    assert "sees input rows 0–3, columns 24–27" in app.caption[-1].value
+
+
+def test_presenter_shows_the_mlp_when_it_is_chosen(app):
+    app.sidebar.radio(key="model_choice").set_value("MLP")
+    present(app)
+    draw(app, hand_drawing(6))
+    assert predictions(app) == ["6"]
+    strip = charts(app)["presenter-strip"]
+    assert [a["text"].split("</b>")[0][3:] for a in strip["layout"]["annotations"]] == \
+        ["input", "hidden1", "hidden2", "output"]
+    detail = charts(app)["presenter-detail"]
+    assert z(detail, 0).shape == (32, 16) and z(detail, 1).shape == (28, 28)  # units, one unit's template
+
+
+# --- why this and not that ---------------------------------------------------------------------------
+
+
+def test_why_this_and_not_that(app, lenet5):
+    present(app)
+    draw(app, hand_drawing(9))
+    app.segmented_control(key="presenter_detail").set_value("Why this, not that")
+    run(app)
+    result = lenet5.classify(hand_drawing(9).render(), 0.0)
+    second = runner_up(result.probabilities)
+    figure = charts(app)["presenter_other-chart"]
+    expected = contrast(lenet5, result.input28, 9, second)
+    assert np.allclose(z(figure, 0), expected.label_map, atol=1e-6)
+    assert np.allclose(z(figure, 2), expected.other_map, atol=1e-6)
+    assert np.allclose(z(figure, 4), expected.difference, atol=1e-6)
+    assert f"red pixels argue for 9 over {second}" in app.caption[-1].value
+    other = 4 if second != 4 else 1
+    app.get("button_group")[-1].set_value(other)  # the "Compare with" pills
+    run(app)
+    figure = charts(app)["presenter_other-chart"]
+    assert np.allclose(z(figure, 4), contrast(lenet5, result.input28, 9, other).difference, atol=1e-6)
+    assert f"red pixels argue for 9 over {other}" in app.caption[-1].value
+
+
+def test_network_tab_has_why_this_and_not_that(app):
+    draw(app, hand_drawing(5))
+    app.session_state["tab"] = "Network"
+    run(app)
+    assert "lenet5-other-chart" in charts(app)
+    assert any(c.value.startswith("Red: where more ink would raise the score of 5") for c in app.caption)
+
+
+# --- a lesson as a link ------------------------------------------------------------------------------
+
+
+def test_the_url_follows_the_drawing_model_and_view(app):
+    assert app.query_params["model"] == "lenet5" and app.query_params["view"] == "draw"
+    assert "d" not in app.query_params
+    drawing = hand_drawing(8)
+    draw(app, drawing)
+    assert app.query_params["d"] == lesson.encode(drawing)
+    app.sidebar.radio(key="model_choice").set_value("Both side by side")
+    run(app)
+    present(app)
+    assert (app.query_params["model"], app.query_params["view"]) == ("both", "presenter")
+    app.button(key="clear").click()
+    run(app)
+    assert "d" not in app.query_params
+
+
+def test_opening_a_link_draws_and_reads_the_digit(fresh):
+    drawing = hand_drawing(3)
+    text = lesson.encode(drawing)
+    fresh.query_params.update({"d": text, "model": "mlp", "view": "presenter"})
+    at = run(fresh)
+    assert predictions(at) == ["3"]  # read on the first run, before the browser sends anything
+    assert at.session_state["model_choice"] == "MLP" and at.session_state["presenter"] is True
+    initial = json.loads(canvas(at).proto.json)["initialDrawing"]
+    assert initial["objects"] == lesson.fabric_objects(lesson.decode(text))  # drawn on the canvas
+    assert at.query_params["d"] == text  # the address stays the same link
+    assert not at.warning and not at.error
+    # drawing over it: the canvas then sends its own picture, which is read instead
+    draw(at, hand_drawing(0))
+    assert predictions(at) == ["0"] and at.query_params["d"] == lesson.encode(hand_drawing(0))
+    at.button(key="clear").click()
+    run(at)
+    assert json.loads(canvas(at).proto.json)["initialDrawing"]["objects"] == []
+    assert predictions(at) == []
+
+
+@pytest.mark.parametrize("bad", ["1YxSRPcFodJ6RgZGDQY63glOMjYGHW4RTj1eCQYFNjkuER0yET4xDjVVBWElYQFNMnImdh",
+                                 "2abc", "1!!", "1" + "A" * 40, ""])
+def test_a_tampered_link_gives_one_line_and_an_empty_canvas(fresh, bad):
+    fresh.query_params.update({"d": bad, "model": "lenet5"})
+    at = run(fresh)
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("This lesson link could not be opened as it is: ") and "\n" not in warning
+    assert predictions(at) == [] and [i.value for i in at.info] == [HINT]
+    assert json.loads(canvas(at).proto.json)["initialDrawing"]["objects"] == []
+    assert "d" not in at.query_params
+    draw(at, hand_drawing(1))  # drawing makes the warning go
+    assert predictions(at) == ["1"] and not at.warning
+
+
+def test_a_link_with_an_unknown_model_or_view_says_so(fresh):
+    fresh.query_params.update({"model": "resnet", "view": "cinema", "d": lesson.encode(hand_drawing(7))})
+    at = run(fresh)
+    [warning] = [w.value for w in at.warning]
+    assert "unknown model 'resnet'" in warning and "unknown view 'cinema'" in warning
+    assert predictions(at) == ["7"]  # the drawing itself was fine
