@@ -125,10 +125,10 @@ def test_dot_and_full_canvas_show_the_preprocessing_reason(app):
     dot = ((yy - 140) ** 2 + (xx - 140) ** 2 <= 4**2).astype(np.float32)
     scribble = np.zeros((280, 280), np.float32)
     scribble[12:268, 12:268] = 1  # a canvas inked all over but for a thin margin
-    for ink in (dot, scribble):
+    for ink, expected in ((dot, "Only a dot"), (scribble, "Most of the image is ink")):
         draw(app, ink)
-        reason = preprocess(np.asarray(Image.open(io.BytesIO(canvas_png(ink))))).empty_reason
-        assert reason and [w.value for w in app.warning] == [reason]
+        reason = preprocess(np.asarray(Image.open(io.BytesIO(canvas_png(ink)))), 0.0).empty_reason  # black canvas
+        assert reason.startswith(expected) and [w.value for w in app.warning] == [reason]
         assert predictions(app) == []
         assert app.session_state["input28"] is None
 

@@ -164,7 +164,8 @@ def test_evaluation_tab(mnist, models):
     assert any(s.endswith("the most confident mistakes") for s in texts(at, "subheader"))
 
     run_tab("evaluation", state={"eval_section": "Comparison"}, at=at)
-    assert texts(at, "subheader") == ["The two models side by side", "Where the two models disagree"]
+    assert texts(at, "subheader") == ["The two models side by side", "Drawn digits: how the models read what people draw",
+                                      "Where the two models disagree"]
     table = at.table[0].value
     assert list(table.columns) == ["MLP", "LeNet-5"]
     assert table.loc["Parameters", "LeNet-5"] == f"{models['lenet5'].card['parameters']:,}"
