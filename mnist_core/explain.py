@@ -1,7 +1,6 @@
 """What a teacher points at: why one digit and not another, where a unit looks, what feeds a map.
 
-    contrast(clf, image28, 7, 1)   # saliency of 7, of 1, and their difference
-    runner_up(result.probabilities)
+    contrast(clf, image28, 7, 1)   # saliency of 7, of 1, and their difference (1: e.g. result.runner_up)
     receptive_field(clf.model, "C3", 4, 6)   # the input pixels that C3 unit (4, 6) sees
     receptive_fields(clf.model, "C3", 10, 10)  # ... of every unit of a C3 map: (10, 10, 4)
     map_kernels(clf, "S4", 5)                # the kernels behind S4 map 5 (C3's map 5 kernels)
@@ -36,11 +35,6 @@ class Contrast:
     label_map: np.ndarray
     other_map: np.ndarray
     difference: np.ndarray
-
-
-def runner_up(probabilities: np.ndarray) -> int:
-    """The second most likely class of a (10,) probability vector."""
-    return int(np.argsort(np.asarray(probabilities))[-2])
 
 
 def contrast(classifier, image28: np.ndarray, label: int, other: int) -> Contrast:

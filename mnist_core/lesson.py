@@ -17,7 +17,7 @@ while a hand-drawn path of 100+ mouse positions becomes 10-30 points. `decode` c
 everything (alphabet, length, the deflate stream, the checksum, every count and coordinate,
 nothing left over) and raises ValueError with one line on anything malformed or tampered with.
 
-The canvas side: `strokes_from_fabric` reads the fabric.js JSON that streamlit-drawable-canvas
+The canvas side: `strokes_from_fabric` reads (through `canvas_paths`) the fabric.js JSON that streamlit-drawable-canvas
 sends (`path` objects with "M", "Q", "L" commands), `fabric_objects` writes strokes back as
 path objects for its `initial_drawing`, and `Drawing.render` draws them the way the canvas does
 (`strokes.render_strokes`), so a link is read before the browser's canvas sends anything.
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import canvas_paths
 from .strokes import render_strokes
 
 VERSION = "1"
@@ -42,7 +43,6 @@ MAX_STROKES = 200
 MAX_POINTS = 20_000  # in all strokes together
 MAX_WIDTH = 100
 TOLERANCE = 0.75  # px: points closer than this to the simplified line are dropped
-MOVED = 2.0  # px: a path whose placement differs more than this from its own points was moved
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -243,73 +243,27 @@ def _parse(payload: bytes) -> Drawing:
 # --- the canvas's fabric.js JSON -----------------------------------------------------------------
 
 
-def _path_points(commands) -> tuple[np.ndarray, np.ndarray]:
-    """fabric path commands -> (the (K, 2) points of the polyline through them, (N, 2) points on
-    the path itself). The polyline takes M and L points and, for the curves "Q" and "C", their
-    control points and end point (the canvas's pencil puts the pointer's positions in Q's control
-    points and the midpoints between them as end points); the second array samples the curves,
-    for the path's true bounding box, which is how fabric positions a path."""
-    points, samples, here = [], [], None
-    t = np.linspace(0, 1, 9)[:, None]
-    for command in commands:
-        if not isinstance(command, (list, tuple)) or not command or not isinstance(command[0], str):
-            continue
-        letter, numbers = command[0].upper(), command[1:]
-        if letter not in ("M", "L", "Q", "C") or not numbers or len(numbers) % 2:
-            continue
-        try:
-            xy = np.asarray(numbers, np.float64).reshape(-1, 2)
-        except (TypeError, ValueError):
-            continue
-        if not np.isfinite(xy).all() or len(xy) != {"M": 1, "L": 1, "Q": 2, "C": 3}[letter]:
-            continue
-        points.extend(xy)
-        if letter == "Q" and here is not None:
-            samples.extend((1 - t) ** 2 * here + 2 * (1 - t) * t * xy[0] + t ** 2 * xy[1])
-        elif letter == "C" and here is not None:
-            samples.extend((1 - t) ** 3 * here + 3 * (1 - t) ** 2 * t * xy[0] + 3 * (1 - t) * t ** 2 * xy[1]
-                           + t ** 3 * xy[2])
-        else:
-            samples.append(xy[-1])
-        here = xy[-1]
-    return np.asarray(points, np.float64).reshape(-1, 2), np.asarray(samples, np.float64).reshape(-1, 2)
-
-
 def strokes_from_fabric(json_data: dict | None) -> Drawing:
     """The canvas's drawing (fabric.js JSON as `st_canvas(...).json_data` holds it) as strokes in
-    canvas pixels. Reads "path" objects (what freedraw makes); a path moved, scaled or rotated
-    with the canvas's edit tool is placed where it is shown (fabric keeps such paths in their own
-    coordinates, centred on the object's `left`/`top`). Anything else is ignored."""
+    canvas pixels, each with its brush width. `canvas_paths.strokes_from_fabric` reads and places
+    the paths (moved, scaled or rotated ones where they are shown); an object it cannot read is
+    left out of the link rather than breaking it."""
     strokes = []
     for obj in (json_data or {}).get("objects") or []:
-        if not isinstance(obj, dict) or str(obj.get("type", "")).lower() != "path":
-            continue
-        points, on_path = _path_points(obj.get("path") or [])
-        if not len(points):
-            continue
         try:
-            left, top = float(obj.get("left", np.nan)), float(obj.get("top", np.nan))
-            scale = np.array([float(obj.get("scaleX", 1) or 1), float(obj.get("scaleY", 1) or 1)])
-            angle = np.deg2rad(float(obj.get("angle", 0) or 0))
-            width = int(round(float(obj.get("strokeWidth", 20))))
-        except (TypeError, ValueError):
+            paths = canvas_paths.strokes_from_fabric([obj])
+            width = canvas_paths.brush_width([obj], default=20)
+        except (ValueError, TypeError, AttributeError):  # FabricPathError is a ValueError
             continue
-        if np.isfinite([left, top]).all() and obj.get("originX", "center") == "center":
-            centre = (on_path.min(axis=0) + on_path.max(axis=0)) / 2  # fabric's pathOffset
-            rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-            placed = ((points - centre) * scale) @ rotation.T + [left, top]
-            # fabric's pathOffset comes from its own curve bounds, up to ~1 px from these: only a
-            # path moved (or scaled, rotated) with the edit tool is shifted; the rest keep their points
-            if np.abs(placed - points).max() > MOVED:
-                points = placed
-        strokes.append(Stroke(points, max(1, width)))
+        strokes += [Stroke(points, max(1, int(round(width)))) for points in paths]
     return Drawing(tuple(strokes))
 
 
 def fabric_objects(drawing: Drawing, colour: str = "#FFFFFF") -> list[dict]:
     """The drawing as fabric.js path objects for the canvas's `initial_drawing` ({"objects": ...}):
-    one polyline ("M" then "L" commands) per stroke, round caps and joins like the pencil's.
-    fabric places a path without `left`/`top` at its own coordinates."""
+    one polyline ("M" then "L" commands) per stroke, round caps and joins like the pencil's,
+    each centred on its bounding box as fabric places paths (so `strokes_from_fabric` reads back
+    the same points)."""
     objects = []
     for stroke in drawing.strokes:
         points = np.asarray(stroke.points, np.float64).reshape(-1, 2)
@@ -317,6 +271,10 @@ def fabric_objects(drawing: Drawing, colour: str = "#FFFFFF") -> list[dict]:
             points = np.repeat(points, 2, axis=0)  # a dot: a zero-length line with round caps
         path = [["M", float(points[0, 0]), float(points[0, 1])]]
         path += [["L", float(x), float(y)] for x, y in points[1:]]
-        objects.append({"type": "Path", "path": path, "stroke": colour, "strokeWidth": int(stroke.width),
-                        "fill": None, "strokeLineCap": "round", "strokeLineJoin": "round"})
+        low, high = canvas_paths.path_bounds(path)
+        centre = (low + high) / 2  # fabric centres a path object on its bounding box
+        objects.append({"type": "Path", "path": path, "left": float(centre[0]), "top": float(centre[1]),
+                        "originX": "center", "originY": "center", "stroke": colour,
+                        "strokeWidth": int(stroke.width), "fill": None, "strokeLineCap": "round",
+                        "strokeLineJoin": "round"})
     return objects

@@ -15,7 +15,7 @@ from app.tabs.draw import CANVAS_KEY, HINT, canvas_value
 from core_helpers import plotly_array
 from mnist_core import lesson
 from mnist_core.classifier import Classifier
-from mnist_core.explain import contrast, map_kernels, runner_up
+from mnist_core.explain import contrast, map_kernels
 from test_app_draw import APP, TIMEOUT, canvas_png, models_dir, run  # noqa: F401 (fixture)
 from test_lesson import hand_drawing
 
@@ -184,7 +184,7 @@ def test_why_this_and_not_that(app, lenet5):
     app.segmented_control(key="presenter_detail").set_value("Why this, not that")
     run(app)
     result = lenet5.classify(hand_drawing(9).render(), 0.0)
-    second = runner_up(result.probabilities)
+    second = result.runner_up
     figure = charts(app)["presenter_other-chart"]
     expected = contrast(lenet5, result.input28, 9, second)
     assert np.allclose(z(figure, 0), expected.label_map, atol=1e-6)

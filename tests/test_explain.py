@@ -5,7 +5,7 @@ import pytest
 
 from core_helpers import drawing
 from mnist_core.classifier import Classifier
-from mnist_core.explain import contrast, map_kernels, receptive_field, receptive_fields, runner_up
+from mnist_core.explain import contrast, map_kernels, receptive_field, receptive_fields
 from mnist_core.models import connection_matrix
 
 
@@ -19,16 +19,11 @@ def mlp():
     return Classifier.load("mlp")
 
 
-def test_runner_up():
-    p = np.array([0.01, 0.7, 0.02, 0.2, 0, 0, 0, 0.07, 0, 0], np.float32)
-    assert runner_up(p) == 3
-
-
 @pytest.mark.parametrize("name", ["lenet5", "mlp"])
 def test_contrast_is_the_gradient_of_the_logit_difference(request, name):
     classifier = request.getfixturevalue(name)
     result = classifier.classify(drawing(7), 0.0)
-    other = runner_up(result.probabilities)
+    other = result.runner_up
     c = contrast(classifier, result.input28, result.label, other)
     assert (c.label, c.other) == (7, other)
     assert c.difference.shape == (28, 28) and c.difference.dtype == np.float32

@@ -23,7 +23,7 @@ import streamlit as st
 from app import figures, presenter_figures
 from app.resources import load_classifier
 from mnist_core.classifier import Classifier, Result
-from mnist_core.explain import contrast, map_kernels, receptive_fields, runner_up
+from mnist_core.explain import contrast, map_kernels, receptive_fields
 from mnist_core.preprocess import Preprocessed
 
 MAP_LAYERS = {"lenet5": ("C1", "S2", "C3", "S4"), "mlp": ("hidden1", "hidden2")}
@@ -149,7 +149,7 @@ def why_not(classifier: Classifier, result: Result, key: str, side=None) -> None
     """Why this and not that: saliency of the answer and of another digit (the runner-up unless
     the user picks one, with pills in `side`, or here), their difference over the digit, and one
     sentence on how to read it."""
-    second = runner_up(result.probabilities)
+    second = result.runner_up
     options = [d for d in range(10) if d != result.label]
     with side or st.container():
         picked = st.pills("Compare with (none picked: the runner-up)", options, key=key,
