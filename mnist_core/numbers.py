@@ -242,7 +242,6 @@ def recognised_cut(ink: np.ndarray, height: float, classify_batch: ClassifyBatch
     profile = ndimage.uniform_filter1d(ink.sum(axis=0).astype(float), size=max(1, int(0.05 * height)))
     edges = np.linspace(0.3 * w, 0.7 * w, 5).astype(int)
     cuts = sorted({int(a + np.argmin(profile[a:b])) for a, b in zip(edges[:-1], edges[1:]) if b > a})
-    inked = ink > 0.5
     pieces, valid = [ink], []
     for cut in cuts:
         halves = [_trim(ink[:, :cut], 0, 0), _trim(ink[:, cut:], 0, 0)]

@@ -36,6 +36,20 @@ def mnist():
         pytest.skip(f"MNIST data unavailable: {e}")
 
 
+@pytest.fixture(scope="session")
+def pendigits():
+    """The real pen-drawn digits (`mnist_core.pendigits.Pendigits`), loaded once per session.
+    No data: fails when the CI environment variable is set, skips otherwise."""
+    from mnist_core.pendigits import PendigitsUnavailable, load_pendigits
+
+    try:
+        return load_pendigits()
+    except PendigitsUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"pendigits data unavailable in CI: {e}")
+        pytest.skip(str(e))
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes tens of seconds (a training run); never skipped, "
                                        "deselect locally with -m 'not slow'")

@@ -5,7 +5,6 @@ nor the reader's thresholds have seen (`composed.heldout_writers`: pendigits wri
 22, 24, 27, 29); reading them end to end needs the classifier."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,26 +16,13 @@ from core_helpers import rgba
 from mnist_core import cli
 from mnist_core.composed import (box_overlap, compose_number, composed_numbers, heldout_writers, number_accuracy,
                                  segment, segmentation_accuracy, segmented_right)
-from mnist_core.data import DataUnavailable
 from mnist_core.drawn import HAND
-from mnist_core.pendigits import load_pendigits
 from mnist_core.numbers import (MAX_DIGITS, NO_INK, read_image, read_segments, read_strokes, segment_ink,
                                 segment_strokes)
 from mnist_core.strokes import render_strokes
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "models"
-
-
-@pytest.fixture(scope="module")
-def pendigits():
-    """The pendigits trajectories; missing data fails in CI, skips otherwise."""
-    try:
-        return load_pendigits()
-    except DataUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(str(error))
-        pytest.skip(str(error))
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """mnist_core.pendigits: the real pen-drawn digits load complete and right way up, render as the
 canvas would give them in MNIST form, deterministically, and folds hold whole writers out."""
 
-import os
 
 import numpy as np
 import pytest
@@ -12,14 +11,9 @@ from mnist_core.data import DataUnavailable
 from mnist_core.pendigits import PendigitsUnavailable, load_pendigits, render, writer_folds
 
 
-@pytest.fixture(scope="module")
-def digits():
-    try:
-        return load_pendigits()
-    except PendigitsUnavailable as e:
-        if os.environ.get("CI"):
-            pytest.fail(f"pendigits data unavailable in CI: {e}")
-        pytest.skip(str(e))
+@pytest.fixture(scope="session")
+def digits(pendigits):
+    return pendigits  # conftest.py: loaded once per session
 
 
 @pytest.fixture(scope="module")

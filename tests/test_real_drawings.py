@@ -1,25 +1,19 @@
 """The committed models on real pen drawings of writers they never trained on (pendigits), and
 their calibration: what the cards report is what the models do, within a point."""
 
-import os
 
 import numpy as np
 import pytest
 
 from mnist_core.evaluate import writer_metrics
-from mnist_core.pendigits import PendigitsUnavailable, heldout_drawings, load_pendigits, split_writers
+from mnist_core.pendigits import heldout_drawings, split_writers
 
 NAMES = ("mlp", "lenet5")
 
 
-@pytest.fixture(scope="module")
-def pen():
-    try:
-        return load_pendigits()
-    except PendigitsUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"pendigits unavailable in CI: {error}")
-        pytest.skip(str(error))
+@pytest.fixture(scope="session")
+def pen(pendigits):
+    return pendigits  # conftest.py: loaded once per session
 
 
 def test_the_split_holds_whole_writers_out(pen):
