@@ -15,9 +15,9 @@ import io
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
-from PIL import Image
+from PIL import Image, ImageDraw, ImageOps
 
-from mnist_core.preprocess import Preprocessed
+from mnist_core.preprocess import CENTRE, Preprocessed
 
 
 
@@ -43,6 +43,7 @@ ACCENT = "#f0b429"  # the predicted class; matches the theme's primaryColor
 MUTED = "#5a6270"
 BOX = "#37c8ff"  # the ink's bounding box and the 20x20 box
 MARK = "#ff4b4b"  # centre of mass
+CENTRE_INDEX = CENTRE[0]  # MNIST's centre of mass, (14, 14) in pixel indices
 MODEL_LABELS = {"mlp": "MLP", "lenet5": "LeNet-5", "yours": "Your trained model"}  # as the page writes them
 
 
@@ -94,6 +95,30 @@ def probability_bars(probabilities: np.ndarray, height: int = 220) -> go.Figure:
                      xaxis=dict(tickmode="array", tickvals=list(range(10)), fixedrange=True, showgrid=False),
                      yaxis=dict(range=[0, 1], tickformat=".0%", nticks=3, fixedrange=True))
     return go.Figure(bar, layout)
+
+
+def probability_html(probabilities: np.ndarray, height: int = 150) -> str:
+    """The ten class probabilities as plain HTML bars, the most likely class highlighted, each
+    bar's value written above it and in its tooltip: for `st.html`.
+
+    Not a Plotly chart: the Draw tab shows this on every stroke, and the browser draws a Plotly
+    chart for tens of milliseconds before it paints the new Prediction; these bars cost nothing.
+    probabilities: (10,) float in [0, 1].
+    """
+    p = np.asarray(probabilities, np.float32)
+    top = int(p.argmax())
+    columns = []
+    for digit, value in enumerate(p):
+        colour = ACCENT if digit == top else MUTED
+        label = f"{value:.0%}" if value >= 0.005 else ""
+        columns.append(
+            f'<div title="digit {digit}: {value:.1%}" style="flex:1;display:flex;flex-direction:column;'
+            f'justify-content:flex-end;align-items:center;height:100%">'
+            f'<span style="font-size:0.7rem;opacity:0.8">{label}</span>'
+            f'<div style="width:70%;height:{value * 100:.1f}%;min-height:1px;background:{colour}"></div>'
+            f'<span style="font-size:0.8rem">{digit}</span></div>')
+    return (f'<div role="img" aria-label="probability of each digit" style="display:flex;gap:2px;'
+            f'height:{height}px">{"".join(columns)}</div>')
 
 
 def input_heatmap(image28: np.ndarray, height: int = 250) -> go.Figure:
@@ -155,6 +180,54 @@ def preprocessing_strip(steps: Preprocessed, first_title: str = "1 · drawing", 
         dict(type="line", xref="x4", yref="y4", x0=14, x1=14, y0=-0.5, y1=27.5, line=dict(color=MARK, width=1)),
     ]
     return go.Figure(traces, layout)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _grey_picture(ink: np.ndarray, size: tuple[int, int], resample) -> Image.Image:
+    """(h, w) float ink in [0, 1] as an RGB picture of (width, height) `size`, white on black."""
+    grey = Image.fromarray(np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8))
+    return grey.resize(size, resample).convert("RGB")
+
+
+def preprocessing_pictures(steps: Preprocessed, side: int = 180) -> list[np.ndarray]:
+    """The MNIST preprocessing as four (side, w, 3) uint8 pictures for `st.image`, from
+    `mnist_core.preprocess`: the ink with its bounding box; the crop; the 20x20 fit, pixel by
+    pixel; the 28x28 input with the centre (crossing lines), its centre of mass (x) and where
+    the 20x20 box sits (thin frame). The Plotly `preprocessing_strip` shows the same with hover
+    values, but the browser takes tens of milliseconds to draw it: this is for every stroke.
+
+    steps: a non-empty `Preprocessed` (ink (H, W), bbox, fitted (h, w), image (28, 28) float32).
+    """
+    top, left, bottom, right = steps.bbox
+    height, width = steps.ink.shape
+    scale = side / height
+    drawing = _grey_picture(steps.ink, (max(1, round(width * scale)), side), Image.BILINEAR)
+    ImageDraw.Draw(drawing).rectangle([left * scale, top * scale, right * scale - 1, bottom * scale - 1],
+                                      outline=_rgb(BOX), width=2)
+    crop = steps.ink[top:bottom, left:right]
+    crop_scale = side / max(crop.shape)
+    cropped = _grey_picture(crop, (max(1, round(crop.shape[1] * crop_scale)), max(1, round(crop.shape[0] * crop_scale))),
+                            Image.BILINEAR)
+    fit_h, fit_w = steps.fitted.shape
+    cell = side // 20
+    fitted = _grey_picture(steps.fitted, (fit_w * cell, fit_h * cell), Image.NEAREST)
+    cell = side / 28
+    centred = _grey_picture(steps.image, (side, side), Image.NEAREST)
+    pen = ImageDraw.Draw(centred)
+    row, col = steps.offset
+    pen.rectangle([col * cell, row * cell, (col + fit_w) * cell - 1, (row + fit_h) * cell - 1], outline=_rgb(BOX))
+    middle = (CENTRE_INDEX + 0.5) * cell  # pixel index 14's centre
+    pen.line([(0, middle), (side, middle)], fill=_rgb(MARK))
+    pen.line([(middle, 0), (middle, side)], fill=_rgb(MARK))
+    y, x = ((c + 0.5) * cell for c in steps.centre_of_mass)
+    arm = cell * 0.6
+    for dx in (-arm, arm):
+        pen.line([(x - arm, y - dx), (x + arm, y + dx)], fill=_rgb(MARK), width=3)
+    frame = _rgb(MUTED)  # a thin frame: side by side, the four pictures stay apart
+    return [np.asarray(ImageOps.expand(picture, border=2, fill=frame)) for picture in (drawing, cropped, fitted, centred)]
 
 
 # --- Network tab -------------------------------------------------------------------------------

@@ -44,6 +44,12 @@ def click(at: AppTest, key: str) -> AppTest:
     return run(at)
 
 
+def correct(at: AppTest, label: int) -> AppTest:
+    """Pick the right digit in "No, it's a:"."""
+    at.pills(key="feedback_digit").set_value(label)
+    return run(at)
+
+
 def rows(path):
     with Collection(path) as c:
         return [c.get(r.id) for r in c.records()][::-1]
@@ -80,7 +86,7 @@ def test_confirm_saves_exactly_one_row(app, db, models_dir):  # noqa: F811
 
 def test_correcting_saves_the_given_label(app, db):
     draw(app, drawing(7))
-    click(app, "feedback_digit_1")
+    correct(app, 1)
     [row] = rows(db)
     assert row.label == 1 and row.predictions["lenet5"]["label"] == 7
 
@@ -118,7 +124,7 @@ def test_a_session_deletes_only_its_own_drawings(app, db):
     assert [b.label for b in app.button if b.key.startswith("feedback_yes")] == ["Yes, it's a 7"]
     click(app, "feedback_yes_7")
     draw(app, drawing(3))
-    click(app, "feedback_digit_8")
+    correct(app, 8)
     assert len(rows(db)) == 3
     assert app.button(key="feedback_delete_mine").label == "Delete what I saved (2)"
     click(app, "feedback_delete_mine")

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app.tabs.draw import CANVAS_KEY, HINT, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, canvas_value
+from app.tabs.draw import CANVAS_KEY, HINT, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, STEP_TITLES, canvas_value
 from core_helpers import drawing
 from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import preprocess
@@ -105,8 +105,11 @@ def test_clear_digits_are_read_right_by_both_models(app, digit):
     assert predictions(app) == [str(digit), str(digit)]
     assert model_names(app) == ["MLP", "LeNet-5"]
     assert all(m.delta.endswith("% confident") for m in app.metric)
-    keys = [c.key for c in app.get("plotly_chart")]
-    assert keys == ["probabilities-mlp", "probabilities-lenet5", "input28-chart", "strip"]
+    assert not app.get("plotly_chart")  # no chart to draw per stroke: HTML bars, plain pictures
+    [pictures] = [i for i in app.get("image") if len(i.proto.imgs) == 4]
+    assert [img.caption for img in pictures.proto.imgs] == list(STEP_TITLES)
+    bars = [h.proto.body for h in app.get("html") if "probability of each digit" in h.proto.body]
+    assert len(bars) == 2 and all(f'title="digit {digit}: ' in b for b in bars)
     expected = preprocess(np.asarray(Image.open(io.BytesIO(canvas_png(drawing(digit))))))
     assert np.array_equal(app.session_state["input28"], expected.image)  # what Data/Learn read
 

@@ -115,39 +115,53 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _canvas_digit(brush: int) -> Digit | None:
-    """Show the canvas and its Clear button; the drawing as a Digit, or None while it is empty."""
+def _canvas_input() -> tuple[Digit | None, dict | None]:
+    """The drawing the browser last sent: the canvas widget's value in session state, read before
+    the canvas is drawn again (see `_panel`), through the component's own `CanvasResult`. Returns
+    the drawing as a Digit (None while the canvas is empty) and its fabric.js JSON (its strokes,
+    for the lesson link). An opened lesson link's drawing is read from its strokes until the
+    browser's canvas sends it back."""
+    from streamlit_drawable_canvas import CanvasResult
+
+    value = st.session_state.get(CANVAS_KEY)
+    opened = lesson_link.opened_drawing()
+    if not value and opened:  # a lesson link's first run: the canvas shows its strokes, not sent yet
+        return Digit(opened["ink"], "canvas", "the lesson's drawing", "link:" + opened["text"]), \
+            {"objects": lesson.fabric_objects(opened["drawing"])}
+    drawing = (value or {}).get("drawing") or {}
+    result = CanvasResult(json_data=drawing.get("raw"), image_data_url=drawing.get("data"), return_image_data=True)
+    if not (result.json_data or {}).get("objects"):
+        return None, result.json_data
+    png = result.image_bytes
+    if not png and opened:  # a link's drawing before the browser's canvas sent anything: read its strokes
+        return Digit(opened["ink"], "canvas", "the lesson's drawing", "link:" + opened["text"]), result.json_data
+    if not png:
+        return None, result.json_data
+    digit = Digit(result.image_data, "canvas", "your drawing", "canvas:" + hashlib.md5(png).hexdigest())
+    return digit, result.json_data
+
+
+def _canvas_widget(brush: int) -> None:
+    """The canvas and its Clear button (their value is read by `_canvas_input`)."""
     # Imported here: the package registers its component on import, which needs a running
     # Streamlit (or AppTest); this module's helpers are also imported by tests outside one.
     from streamlit_drawable_canvas import st_canvas
 
     # A new initial drawing makes the browser's canvas load it (here: empty, or an opened lesson
-    # link's strokes) and send it back; on the page's first load it only shows it (see below).
+    # link's strokes) and send it back; on the page's first load it only shows it.
     opened = lesson_link.opened_drawing()
     objects = lesson.fabric_objects(opened["drawing"]) if opened else []
     initial = {"objects": objects, "clears": st.session_state.get("canvas_clears", 0)}
-    result = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
-                       initial_drawing=initial, return_image_data=True, key=CANVAS_KEY, on_change=_use_canvas)
+    st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS_PX,
+              width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True, initial_drawing=initial,
+              return_image_data=True, key=CANVAS_KEY, on_change=_use_canvas)
     st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="clear")
-    lesson_link.sync_drawing(result.json_data)  # the URL holds the drawing: a lesson as a link
-    if not (result.json_data or {}).get("objects"):
-        return None
-    png = result.image_bytes
-    if not png and opened:  # a link's drawing before the browser's canvas sent anything: read its strokes
-        return Digit(opened["ink"], "canvas", "the lesson's drawing", "link:" + opened["text"])
-    if not png:
-        return None
-    return Digit(result.image_data, "canvas", "your drawing", "canvas:" + hashlib.md5(png).hexdigest())
 
 
-def _upload_digit() -> tuple[Digit | None, str | None]:
-    """Show the uploader; the uploaded image as a Digit, or an error line, or (None, None)."""
-    with st.expander("…or upload a photo or scan of a digit", expanded=st.session_state.get("upload") is not None):
-        upload = st.file_uploader("A photo or scan of one handwritten digit", type=UPLOAD_TYPES, key="upload",
-                                  max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
-        st.caption(f"PNG, JPEG, WebP, BMP or GIF; at most {MAX_UPLOAD_MB} MB and "
-                   f"{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels. Dark ink on light paper or light on dark both work.")
+def _upload_input() -> tuple[Digit | None, str | None]:
+    """The uploaded image (the uploader's value in session state) as a Digit, or an error line,
+    or (None, None). Decoded once per file."""
+    upload = st.session_state.get("upload")
     if upload is None:
         return None, None
     cache = st.session_state.get("upload_cache")
@@ -162,6 +176,15 @@ def _upload_digit() -> tuple[Digit | None, str | None]:
                      "error": _one_line(f"Cannot read {upload.name}: {error}. Try another file, or draw instead.")}
         st.session_state["upload_cache"] = cache
     return cache["digit"], cache["error"]
+
+
+def _upload_widget() -> None:
+    """The uploader, in an expander (its value is read by `_upload_input`)."""
+    with st.expander("…or upload a photo or scan of a digit", expanded=st.session_state.get("upload") is not None):
+        st.file_uploader("A photo or scan of one handwritten digit", type=UPLOAD_TYPES, key="upload",
+                         max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
+        st.caption(f"PNG, JPEG, WebP, BMP or GIF; at most {MAX_UPLOAD_MB} MB and "
+                   f"{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels. Dark ink on light paper or light on dark both work.")
 
 
 def _predictions(models: list[str], digit: Digit) -> Preprocessed:
@@ -193,38 +216,34 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
             else:
                 st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
                           delta_color="off", delta_arrow="off")
-            st.plotly_chart(figures.probability_bars(result.probabilities), config=figures.CONFIG,
-                            key=f"probabilities-{name}")
+            st.html(figures.probability_html(result.probabilities))
     return steps
+
+
+STEP_TITLES = ("1 · drawing", "2 · crop", "3 · fit 20×20", "4 · centred 28×28")
 
 
 def _what_the_model_sees(steps: Preprocessed, digit: Digit) -> None:
     st.subheader("What the model sees")
-    left, right = st.columns([1, 3], gap="medium")
-    with left:
+    titles = ("1 · ink found" if digit.source == "upload" else STEP_TITLES[0],) + STEP_TITLES[1:]
+    st.image(figures.preprocessing_pictures(steps), caption=list(titles), output_format="PNG")
+    top, left_col, bottom, right_col = steps.bbox
+    st.caption(f"MNIST's recipe: crop to the ink's bounding box (blue; {right_col - left_col} px wide, "
+               f"{bottom - top} px tall), "
+               "scale it to fit 20×20 keeping its shape, then place it in 28×28 so that its centre of mass "
+               f"(red ×, now at row {steps.centre_of_mass[0]:.1f}, column {steps.centre_of_mass[1]:.1f}) sits "
+               "on the centre (14, 14), where the red lines cross. The networks learned digits centred this way; "
+               "an off-centre or oversized digit would look like nothing they have seen.")
+    if st.toggle("Show the 28×28 input's pixel values", key="show_pixel_values",
+                 help="The input as a chart: hover over a pixel to read its value, from 0 (black) to 1 (white)."):
         st.plotly_chart(figures.input_heatmap(steps.image), config=figures.CONFIG, key="input28-chart")
-        st.caption("The 28×28 input, one number per pixel from 0 (black) to 1 (white): hover to read them.")
-    with right:
-        first = "1 · drawing" if digit.source == "canvas" else "1 · ink found"
-        st.plotly_chart(figures.preprocessing_strip(steps, first), config=figures.CONFIG, key="strip")
-        top, left_col, bottom, right_col = steps.bbox
-        st.caption(f"MNIST's recipe: crop to the ink's bounding box ({right_col - left_col} px wide, "
-                   f"{bottom - top} px tall), "
-                   "scale it to fit 20×20 keeping its shape, then place it in 28×28 so that its centre of mass "
-                   f"(red ×, now at row {steps.centre_of_mass[0]:.1f}, column {steps.centre_of_mass[1]:.1f}) sits "
-                   "on the centre (14, 14). The networks learned digits centred this way; an off-centre or "
-                   "oversized digit would look like nothing they have seen.")
 
 
 def _blank_input() -> None:
-    """Before anything is drawn: the empty 28x28 grid the drawing will become. (It also has the
-    browser load its charting code while the user draws, so the first stroke is as fast as the rest.)"""
+    """Before anything is drawn: the empty 28x28 grid the drawing will become."""
     st.subheader("What the model sees")
-    left, _ = st.columns([1, 3], gap="medium")
-    with left:
-        st.plotly_chart(figures.input_heatmap(np.zeros((28, 28), np.float32)), config=figures.CONFIG,
-                        key="input28-chart")
-        st.caption("Your digit will appear here as the networks read it: 28×28 pixels, each a number from 0 to 1.")
+    st.image(np.zeros((28, 28), np.float32), width=180, clamp=True)
+    st.caption("Your digit will appear here as the networks read it: 28×28 pixels, each a number from 0 to 1.")
     # A hidden metric: the browser fetches the metric's code now, not on the first stroke (measured
     # 490 ms instead of 270 ms for the first Prediction without it).
     st.html("<style>.st-key-metric-preload {display: none}</style>")
@@ -239,36 +258,44 @@ def _panel(models: list[str], brush: int) -> None:
     it, stays where it is, so it stays mounted when the view changes."""
     steps = None
     show_network = st.session_state.get("presenter", False)
+    # The answer goes out before the canvas and the uploader are sent again: the page lays out
+    # empty places for them, reads what the browser sent (session state), sends the Prediction,
+    # and only then fills the places. The browser shows elements in the order they arrive:
+    # mouse-up to the painted Prediction took a median 290 ms with the canvas first, 266 ms so.
     with st.container(horizontal=True, gap="large"):
         with st.container(width=CANVAS_PX + 8):
-            st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
-            drawn = _canvas_digit(brush)
-            uploaded, upload_error = _upload_digit()
+            canvas_place, link_notice, upload_place = st.container(), st.container(), st.container()
             side = st.container() if show_network else None  # the presenter's reading and controls
-        with st.container():
-            if lesson_link.problem():
-                st.warning(lesson_link.problem(), icon=":material/link_off:")
-            upload_failed = st.session_state.get("input_source") == "upload" and upload_error is not None
-            if upload_failed:
-                st.error(upload_error)  # a drawing already on the canvas is still read below
-            use_upload = st.session_state.get("input_source") == "upload" and uploaded is not None
-            digit = uploaded if use_upload else drawn
-            if digit is None and not upload_failed:
-                for name in models:  # a broken model is reported at once, not only after a drawing
-                    error = load_classifier(name)[1]
-                    if error:
-                        st.error(error)
-                st.info(HINT, icon=":material/draw:")
-                if show_network:
-                    presenter.render_blank(models)
-            elif digit is not None:
-                if digit.source == "upload":
-                    st.caption(f"Reading **{digit.name}**. Draw on the canvas to read your drawing again.")
-                if show_network:
-                    steps = presenter.render(models, digit, side)
-                else:
-                    steps = _predictions(models, digit)
-                    feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
+        answer = st.container()
+    drawn, strokes = _canvas_input()
+    uploaded, upload_error = _upload_input()
+    with answer:
+        upload_failed = st.session_state.get("input_source") == "upload" and upload_error is not None
+        if upload_failed:
+            st.error(upload_error)  # a drawing already on the canvas is still read below
+        use_upload = st.session_state.get("input_source") == "upload" and uploaded is not None
+        digit = uploaded if use_upload else drawn
+        if digit is None and not upload_failed:
+            for name in models:  # a broken model is reported at once, not only after a drawing
+                error = load_classifier(name)[1]
+                if error:
+                    st.error(error)
+            st.info(HINT, icon=":material/draw:")
+            if show_network:
+                presenter.render_blank(models)
+        elif digit is not None:
+            if digit.source == "upload":
+                st.caption(f"Reading **{digit.name}**. Draw on the canvas to read your drawing again.")
+            if show_network:
+                steps = presenter.render(models, digit, side)
+            else:
+                steps = _predictions(models, digit)
+                feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
+    with canvas_place:
+        st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
+        _canvas_widget(brush)
+    with upload_place:
+        _upload_widget()
     readable = steps is not None and not steps.empty
     st.session_state["digit"] = digit
     st.session_state["input28"] = steps.image if readable else None
@@ -278,6 +305,11 @@ def _panel(models: list[str], brush: int) -> None:
         _what_the_model_sees(steps, digit)
     elif digit is None:
         _blank_input()
+    # After the answer, which is what the user waits for: the URL holds the drawing (a lesson as a
+    # link); a link that could not be opened is said under the canvas.
+    lesson_link.sync_drawing(strokes)
+    if lesson_link.problem():
+        link_notice.warning(lesson_link.problem(), icon=":material/link_off:")
 
 
 def render(models: list[str], brush: int = 20, *args) -> None:
