@@ -9,8 +9,6 @@ must end without an exception.
 """
 
 import io
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,35 +23,9 @@ from mnist_core.drawn import HAND
 from mnist_core.numbers import MAX_DIGITS, NO_INK
 from mnist_core.strokes import render_strokes
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app" / "streamlit_app.py")
-TIMEOUT = 120  # seconds per run: the test machine may be busy
+from test_app_draw import app, models_dir, run  # noqa: F401  (the whole app under AppTest, fixtures)
+
 NUMBERS = 1  # the Numbers tab's index
-
-
-@pytest.fixture(scope="module")
-def models_dir():
-    directory = Path(os.environ.get("MNIST_MODELS") or ROOT / "models")
-    missing = [directory / f"{n}.{ext}" for n in ("mlp", "lenet5") for ext in ("keras", "json")
-               if not (directory / f"{n}.{ext}").is_file()]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"trained model missing in CI: {missing[0]}")
-        pytest.skip(f"trained model missing: {missing[0]}")
-    return directory
-
-
-@pytest.fixture
-def app(models_dir, monkeypatch):
-    """A fresh AppTest of the whole app after its first run (empty canvases, LeNet-5)."""
-    monkeypatch.setenv("MNIST_MODELS", str(models_dir))
-    return run(AppTest.from_file(APP, default_timeout=TIMEOUT))
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def compose(digits, seed=0, scale=1.0):

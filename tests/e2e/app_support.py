@@ -449,3 +449,25 @@ def stroke_breakdown(rec: dict, expected: str, min_send_bytes: int = 1000) -> di
         "painted": frame - up,
         "run": fin - start,
     }
+
+
+def stroke_latency_rows(page: Any, digits) -> list[dict]:
+    """Draw each (digit, style) as one stroke on a cleared canvas and time it: one
+    `stroke_breakdown` row per digit, {"digit", "style", stage: ms...}, once the whole run that
+    answered it has finished. Fails if a digit is not read right or a stage is missing."""
+    rows = []
+    for digit, style in digits:
+        clear_with_app_button(page)
+        reset_timing(page)
+        draw_digit(page, digit, style)
+        wait_for_metrics(page, [str(digit)])
+        page.wait_for_function(
+            """() => { const L = window.__lat, up = L.ups[L.ups.length - 1];
+                       const s = L.sends.find(x => x.t >= up && x.n >= 1000);
+                       return !!s && L.msgs.some(m => m.t >= s.t && m.f.includes(6)); }""",
+            timeout=15_000,
+        )
+        row = stroke_breakdown(timing_records(page), str(digit))
+        assert row is not None, f"incomplete timing records for digit {digit}: {timing_records(page)}"
+        rows.append({"digit": digit, "style": style, **{k: round(v, 1) for k, v in row.items()}})
+    return rows

@@ -155,21 +155,7 @@ def test_stroke_latency(app_pages):
     page.wait_for_function("() => window.__lat.msgs.some(m => m.f.includes(6) && m.t > window.__lat.ups.at(-1))",
                             timeout=15_000)
     first = app.stroke_breakdown(app.timing_records(page), "4")
-    rows = []
-    for digit, style in LATENCY_DIGITS:
-        app.clear_with_app_button(page)
-        app.reset_timing(page)
-        app.draw_digit(page, digit, style)
-        app.wait_for_metrics(page, [str(digit)])
-        page.wait_for_function(
-            """() => { const L = window.__lat, up = L.ups[L.ups.length - 1];
-                       const s = L.sends.find(x => x.t >= up && x.n >= 1000);
-                       return !!s && L.msgs.some(m => m.t >= s.t && m.f.includes(6)); }""",
-            timeout=15_000,
-        )
-        row = app.stroke_breakdown(app.timing_records(page), str(digit))
-        assert row is not None, f"incomplete timing records for digit {digit}: {app.timing_records(page)}"
-        rows.append({"digit": digit, "style": style, **{k: round(v, 1) for k, v in row.items()}})
+    rows = app.stroke_latency_rows(page, LATENCY_DIGITS)
     assert app.error_texts(page) == []
 
     medians = {k: round(statistics.median(r[k] for r in rows), 1) for k in STAGES}

@@ -179,25 +179,6 @@ def test_screenshots_presenter(app_pages):
         page.context.close()
 
 
-def _latency_rows(page, digits) -> list[dict]:
-    rows = []
-    for digit, style in digits:
-        app.clear_with_app_button(page)
-        app.reset_timing(page)
-        app.draw_digit(page, digit, style)
-        app.wait_for_metrics(page, [str(digit)])
-        page.wait_for_function(
-            """() => { const L = window.__lat, up = L.ups[L.ups.length - 1];
-                       const s = L.sends.find(x => x.t >= up && x.n >= 1000);
-                       return !!s && L.msgs.some(m => m.t >= s.t && m.f.includes(6)); }""",
-            timeout=15_000,
-        )
-        row = app.stroke_breakdown(app.timing_records(page), str(digit))
-        assert row is not None, f"incomplete timing records for digit {digit}"
-        rows.append({"digit": digit, "style": style, **{k: round(v, 1) for k, v in row.items()}})
-    return rows
-
-
 def test_presenter_stroke_latency(app_pages):
     """Mouse-up -> Prediction painted, LeNet-5, the Draw tab and the presenter view measured in
     turn on one server (the same 15 one-stroke digits as test_draw_e2e.test_stroke_latency, twice
@@ -213,7 +194,7 @@ def test_presenter_stroke_latency(app_pages):
         app.wait_for_charts(page)
     for round_ in range(2):
         for view in ("draw", "presenter") if round_ == 0 else ("presenter", "draw"):
-            results[view] += _latency_rows(pages[view], LATENCY_DIGITS)
+            results[view] += app.stroke_latency_rows(pages[view], LATENCY_DIGITS)
     lines = [f"{'view':<10} {'painted':>8} {'total':>7} {'to_metric':>9} {'run':>6}   (medians, ms)"]
     medians = {}
     for view, rows in results.items():
