@@ -55,7 +55,8 @@ def run(at: AppTest) -> AppTest:
 
 
 def canvas_png(ink: np.ndarray) -> bytes:
-    """(280, 280) float ink -> the canvas's PNG: opaque, white strokes on black."""
+    """(H, W) float ink (the Draw tab's 280x280, the Numbers tab's 280x840) -> the canvas's PNG:
+    opaque, white strokes on black."""
     pixels = np.zeros(ink.shape + (4,), np.uint8)
     pixels[..., :3] = np.round(ink[..., None] * 255).astype(np.uint8)
     pixels[..., 3] = 255

@@ -8,7 +8,6 @@ numbers are composed from the hand-drawn digit styles of `mnist_core.drawn.HAND`
 must end without an exception.
 """
 
-import io
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ from mnist_core.drawn import HAND
 from mnist_core.numbers import MAX_DIGITS, NO_INK
 from mnist_core.strokes import render_strokes
 
-from test_app_draw import app, models_dir, run  # noqa: F401  (the whole app under AppTest, fixtures)
+from test_app_draw import app, canvas_png, models_dir, run  # noqa: F401  (the whole app under AppTest, fixtures)
 
 NUMBERS = 1  # the Numbers tab's index
 
@@ -37,16 +36,6 @@ def compose(digits, seed=0, scale=1.0):
     right = max(s[:, 0].max() for s in strokes) + number.width
     assert right < CANVAS_WIDTH, f"the number is {right:.0f} px wide"
     return strokes, number.width * scale
-
-
-def canvas_png(ink: np.ndarray) -> bytes:
-    """(280, 840) ink -> the canvas's PNG: opaque, white strokes on black."""
-    pixels = np.zeros(ink.shape + (4,), np.uint8)
-    pixels[..., :3] = np.round(ink[..., None] * 255).astype(np.uint8)
-    pixels[..., 3] = 255
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def write(at: AppTest, strokes, width, objects=None) -> AppTest:
