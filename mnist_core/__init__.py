@@ -2,7 +2,7 @@
 evaluation and the classifier API. Pure Python: the Streamlit app in `app/` only draws what this computes.
 
 The names below are imported on first use (PEP 562), so that `import mnist_core` and the CLI's
---help do not pay for loading PyTorch and Keras (seconds) until a model is needed.
+--help do not pay for loading TensorFlow and Keras (seconds) until a model is needed.
 """
 
 import importlib

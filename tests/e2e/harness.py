@@ -37,8 +37,9 @@ Facts this relies on (streamlit 1.67, streamlit-drawable-canvas 0.13):
   ~25 ms), but Streamlit runs ``gc.collect(2)`` after every run
   (runner.postScriptGC) and, when ``keras`` is imported, also
   ``keras.backend.clear_session()`` -> another ``gc.collect()``. Both hold the
-  GIL and can delay the run's last deltas by 70 ms (plain) to 400-750 ms
-  (keras+torch heap). ``gc.freeze()`` after loading the models fixes it.
+  GIL and can delay the run's last deltas by 70 ms (plain) to several hundred
+  ms (a Keras heap: 460 ms with TensorFlow). ``gc.freeze()`` after loading the
+  models fixes it.
 * Touch: fabric ignores mouse-down for 400 ms after a touchend, so wait
   ~0.5 s before drawing with the mouse after ``draw_strokes_touch``.
 """
