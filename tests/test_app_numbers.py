@@ -11,7 +11,6 @@ must end without an exception.
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import canvas_value
