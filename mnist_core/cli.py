@@ -1,4 +1,4 @@
-"""The command line: `python -m mnist_core {train,export,evaluate,predict,bench,maps} ...`.
+"""The command line: `python -m mnist_core {train,calibrate,export,evaluate,predict,bench,maps} ...`.
 
 Exit status: 0 success; 1 some input files could not be read (`predict`, the rest are still
 classified); 2 a usage error, or no usable data or model (one line on stderr, no traceback).
@@ -42,16 +42,28 @@ def _classifier(name: str, models_dir):
 
 def cmd_train(args) -> int:
     from .data import load_mnist
-    from .train import MODELS_DIR, TrainConfig, train
+    from .strangers import FOLDS
+    from .train import MODELS_DIR, TrainConfig, fold_dir, train
 
     config = TrainConfig(model=args.model, augment=args.augment, seed=args.seed, train_limit=args.train_limit,
-                         activation=args.activation, pooling=args.pooling)
+                         activation=args.activation, pooling=args.pooling, holdout=args.holdout or "")
     for field in ("epochs", "batch_size", "learning_rate"):
         if getattr(args, field) is not None:
             setattr(config, field, getattr(args, field))
     data = load_mnist(args.data) if args.data else load_mnist()
     models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
-    card = train(config, models_dir, data, extra=args.extra)
+    if args.crossval:  # one model per population held out whole, then the model trained on all
+        for population in FOLDS:
+            print(f"--- the model that holds {population} out whole", flush=True)
+            fold = TrainConfig(**{**config.__dict__, "holdout": population})
+            _report_card(train(fold, fold_dir(models_dir, population), data), fold_dir(models_dir, population))
+        print("--- the model trained on every population", flush=True)
+    card = train(config, models_dir if not config.holdout else fold_dir(models_dir, config.holdout), data,
+                 extra=args.extra)
+    return _report_card(card, models_dir if not config.holdout else fold_dir(models_dir, config.holdout))
+
+
+def _report_card(card: dict, models_dir: Path) -> int:
     print(f"wrote {models_dir / card['file']} ({card['file_bytes']:,} bytes, sha256 {card['sha256'][:12]}...)")
     print(f"wrote {models_dir / (card['name'] + '.json')} (model card)")
     drawn = card["drawn"]
@@ -62,11 +74,50 @@ def cmd_train(args) -> int:
         real = card["real"]
         print(f"real pen drawings of {real['writers']} held-out writers: {real['accuracy']:.4f} "
               f"(worst writer {real['worst_writer_accuracy']:.4f}); training took {card['wall_time_s'] / 60:.1f} min")
+    for line in strangers_lines(card.get("strangers")):
+        print(line)
     if card.get("collected"):
         part = card["collected"]
         scored = "no held-out drawings (one session)" if part["accuracy"] is None else \
             f"accuracy {part['accuracy']:.4f} on the {part['heldout']} held-out drawings"
         print(f"collected drawings: trained on {part['train']}, {scored}")
+    return 0
+
+
+def strangers_lines(report: dict | None) -> list[str]:
+    """The card's "strangers" figures (`strangers.figures`, `refusals`) as readable lines."""
+    if not report:
+        return []
+
+    def line(name, f, how):
+        sure = "n/a" if f["sure_accuracy"] is None else f"{f['sure_accuracy']:.4f}"
+        worst = f", worst writer #{f['worst_writer']} {f['worst_writer_accuracy']:.3f}" if f["writers"] > 1 else ""
+        return (f"  {name:<11} {how}: accuracy {f['accuracy']:.4f}, sure answers right {sure}, asked "
+                f"{f['asked']:.2%}, refused {f['refused']:.2%} of {f['count']:,}{worst}")
+
+    lines = ["populations never trained on (this model's own readings and rules):"]
+    lines += [line(name, f, "held out") for name, f in report["populations"].items()]
+    if report.get("cross_population"):
+        lines.append("cross-population validation (each read by the model that held it out, rules fitted on the others):")
+        lines += [line(name, f, "stranger") for name, f in report["cross_population"].items()
+                  if name not in ("negatives_refused", "mnist_test")]
+    refused = report["negatives_refused"]
+    lines.append("negatives never trained on, refused as not a digit: " +
+                 ", ".join(f"{k} {v:.1%}" for k, v in refused.items() if k != "count") + f" (of {refused['count']:,})")
+    return lines
+
+
+def cmd_calibrate(args) -> int:
+    from .strangers import FOLDS
+    from .train import MODELS_DIR, fold_dir, recalibrate
+
+    models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
+    for name in args.model or ("mlp", "lenet5"):
+        for where in [fold_dir(models_dir, p) for p in FOLDS] + [models_dir]:  # the folds first: the final reads them
+            card = recalibrate(name, where)
+            print(f"{where / (name + '.json')}: rules {json.dumps({k: card['calibration'][k] for k in ('temperature', 'unsure_below', 'not_digit_below')})}")
+        for line in strangers_lines(card["strangers"]):
+            print(line)
     return 0
 
 
@@ -83,14 +134,16 @@ def cmd_export(args) -> int:
 
 # ---------------------------------------------------------------------------- evaluate
 
-def evaluation(clf, data) -> dict:
-    """Figures of a Classifier on the 10,000 test images, the drawn digits and the real pen drawings
-    of the writers its card says it never trained on (same keys as the model card's "test",
-    "drawn" and "real"; "real" is None, with "real_reason", when pendigits is not there)."""
+def evaluation(clf, data, models_dir=None) -> dict:
+    """Figures of a Classifier on the 10,000 test images, the drawn digits, and the people it never
+    saw (`train.strangers_entries`: each population of real drawings held out whole, MNIST's test
+    writers, the kinds of negatives no model trained on; same keys as the model card's "test",
+    "drawn", "real" and "strangers"). "real" is None, with "real_reason", when the data is not there."""
     from .data import DataUnavailable
     from .drawn import hand_set, redrawn_set
-    from .evaluate import metrics, writer_metrics
-    from .pendigits import heldout_drawings, load_pendigits, split_writers
+    from .evaluate import metrics
+    from .pendigits import load_populations
+    from .train import MODELS_DIR, TrainConfig, strangers_entries
 
     hand_x, hand_y = hand_set()
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
@@ -102,14 +155,14 @@ def evaluation(clf, data) -> dict:
         "real": None,
     }
     try:
-        pen = load_pendigits()
+        populations = load_populations()
     except DataUnavailable as error:
         report["real_reason"] = str(error)
         return report
-    card_real = clf.card.get("real") or {}
-    writers = card_real.get("heldout_writers") or sorted(set(pen.writers[split_writers(pen.writers)[1]].tolist()))
-    images, labels, who = heldout_drawings(pen, writers)
-    report["real"] = {"heldout_writers": list(writers), **writer_metrics(clf.classify_batch(images), labels, who)}
+    config = TrainConfig(**clf.card.get("config", {"model": clf.name}))
+    trained_on = [n for n in populations if n != config.holdout]
+    report["real"], _, report["strangers"] = strangers_entries(config, clf.fast, data, populations,
+                                                               Path(models_dir or MODELS_DIR), trained_on)
     return report
 
 
@@ -134,9 +187,11 @@ def format_evaluation(report: dict) -> str:
     if real is None:
         lines.append(f"real pen drawings: not measured ({report.get('real_reason', 'no pendigits data')})")
     else:
-        lines += [f"real pen drawings of {real['writers']} writers never trained on: accuracy {real['accuracy']:.4f} "
-                  f"on {real['count']:,}; worst writer #{real['worst_writer']} {real['worst_writer_accuracy']:.4f}",
+        lines += [f"real pen drawings of {real['writers']} writers never trained on ({real['source']}): accuracy "
+                  f"{real['accuracy']:.4f} on {real['count']:,}; worst writer #{real['worst_writer']} "
+                  f"{real['worst_writer_accuracy']:.4f}",
                   "  per digit: " + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(real["per_class_accuracy"]))]
+        lines += strangers_lines(report.get("strangers"))
     return "\n".join(lines)
 
 
@@ -165,7 +220,7 @@ def cmd_evaluate(args) -> int:
     from .data import load_mnist
 
     clf = _classifier(args.model, _models_dir(args))
-    report = evaluation(clf, load_mnist())
+    report = evaluation(clf, load_mnist(), _models_dir(args))
     if args.extra is not None or args.collected:
         report["collected"] = collected_evaluation(clf, args.extra)
     text = format_evaluation(report)
@@ -200,6 +255,8 @@ def prediction(name: str, result) -> dict:
               "probabilities": [round(float(p), 6) for p in result.probabilities], "model": result.model}
     if result.label is None:
         record["reason"] = result.reason
+    if result.not_digit:
+        record["nearest"] = result.nearest
     return record
 
 
@@ -232,7 +289,8 @@ def cmd_predict(args) -> int:
             if error:
                 raise ImageError(error)
             image = load_image(path)
-            result = read_image(image, clf.classify_batch) if args.number else clf.classify(image)
+            result = (read_image(image, clf.classify_batch, not_digit_below=clf.not_digit_below) if args.number
+                      else clf.classify(image))
         except ImageError as error:
             print(f"predict: {name}: {error}", file=sys.stderr, flush=True)
             status = 1
@@ -315,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train on only N images, for quick runs (default: all 55,000)")
     train.add_argument("--activation", choices=("relu", "tanh"), default="relu", help="LeNet-5 only (default relu)")
     train.add_argument("--pooling", choices=("max", "average"), default="max", help="LeNet-5 only (default max)")
+    train.add_argument("--holdout", choices=("pendigits", "uji"),
+                       help="hold this population of real drawings out whole (writes models/crossval/without_NAME/)")
+    train.add_argument("--crossval", action="store_true",
+                       help="first train one model per population held out (--holdout each), whose readings of the "
+                            "population they never saw fit the final model's 'unsure' and 'not a digit' rules")
     train.add_argument("--models-dir", help="where to write (default: models/)")
     train.add_argument("--data", metavar="PATH", help="MNIST folder or mnist.npz (default: $MNIST_DATA, "
                                                       "else the Keras cache)")
@@ -322,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also train on the drawings collected in this database (SQLite file or "
                             "postgresql:// URL): half its sessions, the other half held out and scored")
     train.set_defaults(run=cmd_train)
+
+    calibrate = commands.add_parser("calibrate", help="fit each model's 'unsure' and 'not a digit' rules again "
+                                    "on the populations it never saw, and rewrite the cards' figures (minutes)")
+    calibrate.add_argument("--model", action="append", choices=models, help="default: both; repeat for several")
+    calibrate.add_argument("--models-dir", help="where the models are (default: models/)")
+    calibrate.set_defaults(run=cmd_calibrate)
 
     export = commands.add_parser("export", help="derive each model's LiteRT fast path from its .keras file",
                                  description="Export <name>.keras to <name>.tflite with Keras' LiteRT exporter "

@@ -36,6 +36,8 @@ SLANT = 0.25  # horizontal shear, up to this many widths per height either way
 ROTATION = 8.0  # degrees either way
 SHAKE = 0.015  # smooth random displacement, up to this fraction of the height (1 sd)
 SPACING = (2.0, 12.0)  # canvas px between resampled points (a slow to a fast mouse)
+# Training also draws them fast: a stroke of a few straight segments, as small fast digits are
+TRAIN_SPACING = (2.0, 30.0)
 
 
 class PendigitsUnavailable(DataUnavailable):
@@ -65,33 +67,65 @@ class Pendigits:
         return Pendigits([self.trajectories[i] for i in index], self.labels[index], self.writers[index])
 
 
-def _locate(path) -> Path:
-    """The npz file: `path`, else $PENDIGITS_DATA, else ../shared/pendigits/; a folder means the
-    file named FILE_NAME in it."""
-    origin = "path" if path is not None else ENV_VAR if os.environ.get(ENV_VAR) else "default folder"
-    path = Path(os.fspath(path if path is not None else os.environ.get(ENV_VAR) or DEFAULT_DIR)).expanduser()
-    file = path / FILE_NAME if path.is_dir() else path
+def _locate(path, env_var: str = ENV_VAR, file_name: str = FILE_NAME, default_dir: Path = DEFAULT_DIR,
+            what: str = "pendigits") -> Path:
+    """The npz file: `path`, else $`env_var`, else `default_dir`; a folder means the file named
+    `file_name` in it."""
+    origin = "path" if path is not None else env_var if os.environ.get(env_var) else "default folder"
+    path = Path(os.fspath(path if path is not None else os.environ.get(env_var) or default_dir)).expanduser()
+    file = path / file_name if path.is_dir() else path
     if not file.is_file():
-        raise PendigitsUnavailable(f"pendigits data not found: {origin} {str(file)!r} is no file; "
-                                   f"set {ENV_VAR} to {FILE_NAME} or the folder holding it.")
+        raise PendigitsUnavailable(f"{what} data not found: {origin} {str(file)!r} is no file; "
+                                   f"set {env_var} to {file_name} or the folder holding it.")
     return file
 
 
-def load_pendigits(path: str | os.PathLike | None = None) -> Pendigits:
-    """Read pendigits_train.npz (see `_locate` for where it is looked for).
-
-    Returns a `Pendigits` with y flipped to point down. Raises PendigitsUnavailable (a
-    `mnist_core.data.DataUnavailable`) when there is no file.
-    """
-    with np.load(_locate(path), allow_pickle=False) as z:
+def _read(file: Path, writer_offset: int = 0) -> Pendigits:
+    """A pen-trajectory npz in pendigits' layout (points, stroke, offsets, labels, writer; y up)."""
+    with np.load(file, allow_pickle=False) as z:
         points, stroke, offsets = z["points"], z["stroke"], z["offsets"]
-        labels, writers = z["labels"].astype(np.uint8), z["writer"].astype(np.uint8)
+        labels, writers = z["labels"].astype(np.uint8), (z["writer"].astype(np.int64) + writer_offset).astype(np.uint8)
     xy = np.stack([points[:, 0], TABLET - points[:, 1]], axis=1).astype(np.float32)  # y down
     trajectories = []
     for start, end in zip(offsets[:-1], offsets[1:]):
         cuts = np.flatnonzero(np.diff(stroke[start:end])) + 1
         trajectories.append(np.split(xy[start:end], cuts))
     return Pendigits(trajectories, labels, writers)
+
+
+def load_pendigits(path: str | os.PathLike | None = None) -> Pendigits:
+    """Read pendigits_train.npz (see `_locate` for where it is looked for): 30 writers, #1-30.
+
+    Returns a `Pendigits` with y flipped to point down. Raises PendigitsUnavailable (a
+    `mnist_core.data.DataUnavailable`) when there is no file.
+    """
+    return _read(_locate(path))
+
+
+UJI_ENV_VAR, UJI_FILE_NAME = "UJI_DATA", "uji_digits.npz"
+UJI_DIR = DEFAULT_DIR.parent / "uji"
+UJI_WRITER_OFFSET = 100  # UJI's writers 1-60 become #101-160, apart from pendigits' #1-30
+
+
+def load_uji(path: str | os.PathLike | None = None) -> Pendigits:
+    """Read UJI Pen Characters' 1,200 digits (60 writers in Spain on a Tablet PC; ../shared/uji/
+    or $UJI_DATA) in pendigits' layout, writers numbered 101-160. Raises PendigitsUnavailable."""
+    return _read(_locate(path, UJI_ENV_VAR, UJI_FILE_NAME, UJI_DIR, "UJI"), UJI_WRITER_OFFSET)
+
+
+POPULATIONS = {"pendigits": load_pendigits, "uji": load_uji}  # real pen drawings, one population each
+
+
+def load_populations(names=tuple(POPULATIONS)) -> dict[str, Pendigits]:
+    """{name: Pendigits} for each named population of real pen drawings."""
+    return {name: POPULATIONS[name]() for name in names}
+
+
+def concatenate(parts) -> Pendigits:
+    """Several `Pendigits` as one (their writer numbers are distinct: see UJI_WRITER_OFFSET)."""
+    parts = list(parts)
+    return Pendigits([t for p in parts for t in p.trajectories], np.concatenate([p.labels for p in parts]),
+                     np.concatenate([p.writers for p in parts]))
 
 
 def writer_folds(writers: np.ndarray, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -128,7 +162,7 @@ def _shake(stroke: np.ndarray, rng: np.random.Generator, amount: float, step: fl
     return stroke + np.stack([np.interp(length, knots, noise[:, j]) for j in (0, 1)], axis=1)
 
 
-def canvas_strokes(strokes: list, rng: np.random.Generator, heights=HEIGHTS, widths=WIDTHS):
+def canvas_strokes(strokes: list, rng: np.random.Generator, heights=HEIGHTS, widths=WIDTHS, spacing=SPACING):
     """One digit's strokes (list of (K, 2) float, any units, y down) as drawn on the canvas.
 
     Slant and rotation about the digit's centre, scale to a height drawn from `heights` px
@@ -148,7 +182,7 @@ def canvas_strokes(strokes: list, rng: np.random.Generator, heights=HEIGHTS, wid
     moved = [(s - centre) / height @ transform.T for s in strokes]  # unit height, centred
     span = np.ptp(np.concatenate(moved), axis=0)
     scale = min(target, (CANVAS - width - 2) / max(span.max(), 1e-6))
-    spacing, amount = rng.uniform(*SPACING), rng.uniform(0, SHAKE) * target
+    spacing, amount = rng.uniform(*spacing), rng.uniform(0, SHAKE) * target
     drawn = [_shake(_resample(s * scale, spacing), rng, amount, 0.25 * target) for s in moved]
     points = np.concatenate(drawn)
     lo, hi = points.min(axis=0) - width / 2, points.max(axis=0) + width / 2
@@ -156,11 +190,13 @@ def canvas_strokes(strokes: list, rng: np.random.Generator, heights=HEIGHTS, wid
     return [s + offset for s in drawn], width
 
 
-def render(trajectories: list, seed: int = 0, copies: int = 1, heights=HEIGHTS, widths=WIDTHS) -> np.ndarray:
+def render(trajectories: list, seed: int = 0, copies: int = 1, heights=HEIGHTS, widths=WIDTHS,
+           spacing=SPACING) -> np.ndarray:
     """Draw digits on a 280x280 canvas as a person would with the app, then `preprocess` them.
 
     trajectories: N digits, each a list of (K, 2) float strokes, y down (`Pendigits.trajectories`).
     copies:       variants per digit, each with its own size, brush, place, slant and shake.
+    spacing:      (low, high) canvas px between the points each stroke is resampled at.
     Returns (N * copies, 28, 28) float32 in [0, 1], white digit on black; the copies of digit i
     are rows i * copies ... i * copies + copies - 1, so the labels are `np.repeat(labels, copies)`.
     Deterministic for a given seed. Speed: 1-2 ms a digit, all 7,494 once in 7-15 s on
@@ -170,7 +206,7 @@ def render(trajectories: list, seed: int = 0, copies: int = 1, heights=HEIGHTS, 
     out = np.zeros((len(trajectories) * copies, 28, 28), np.float32)
     for i, strokes in enumerate(trajectories):
         for c in range(copies):
-            drawn, width = canvas_strokes(strokes, rng, heights, widths)
+            drawn, width = canvas_strokes(strokes, rng, heights, widths, spacing)
             ink = render_strokes(drawn, (CANVAS, CANVAS), width)
             out[i * copies + c] = preprocess(canvas_rgba(ink)).image
     return out

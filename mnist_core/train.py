@@ -2,15 +2,21 @@
 
 One straight path: data -> validation split (from the training set) -> augmented batches ->
 model.fit with a cosine learning-rate schedule and early stopping -> evaluation (MNIST test, the
-drawn sets, real drawings of held-out writers) -> calibration -> model card.
+drawn sets, the people it never saw) -> the reading rules -> model card.
 
 Augmentation `full` is how the models learn to read drawings as well as MNIST's own digits. Each
 training digit comes in three renderings, one picked per image per epoch: MNIST's original, its
 centre line redrawn with a round brush (`strokes.redraw`, a share of the 1s with a flag), and
 the same in a style MNIST lacks (`styles.restyle`: crossed 7s, flagged and footed 1s, curly 9s,
-open 4s). Real pen drawings of the pendigits writers on the training side of the split
-(`pendigits.split_writers`) join them, each rendered as the canvas would draw it, three times.
-Every batch is then distorted (affine + elastic), thickened or thinned, and noised.
+open 4s). Real pen drawings of every population trained on (pendigits, UJI; `config.holdout`
+holds one out whole) join them, each rendered as the canvas would draw it, three times, and
+drawings that are no digit (`negatives`), taught a uniform answer. Every batch is then distorted
+(affine + elastic), thickened or thinned, and noised.
+
+Cross-population validation (`train --crossval`): one model per population held out whole
+(`models/crossval/without_<population>/`), then the model trained on all of them, whose
+temperature, "4 or 9?" and "not a digit" thresholds are fitted on those models' readings of the
+population each never saw (`strangers`).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from . import augment, calibration, collected, pendigits
+from . import augment, calibration, collected, negatives, pendigits, strangers
 from .data import load_mnist
 from .drawn import hand_set, redrawn_set
 from .evaluate import metrics, writer_metrics
@@ -49,8 +55,10 @@ class TrainConfig:
     stroke_fraction: float = 0.35  # share of each batch drawn from the brush-stroke variant
     style_fraction: float = 0.2  # share drawn from the styled variant (crossed 7s, curly 9s, ...)
     flag_fraction: float = 0.5  # share of the stroke variant's 1s given a flag (the European 1)
-    pen_copies: int = 3  # renders of each training-side pendigits digit (0: no real drawings)
-    pen_fold: int = 0  # which third of the pendigits writers is held out (pendigits.split_writers)
+    pen_copies: int = 3  # renders of each real pen drawing trained on (0: no real drawings)
+    holdout: str = ""  # the population of real drawings held out whole ("pendigits", "uji"; "" trains on all)
+    negatives: int = 10000  # drawings that are no digit (`negatives.TRAIN_KINDS`), taught a uniform answer
+    negative_weight: float = 0.5  # their loss's weight against a digit's (outlier exposure's lambda)
     validation_size: int = 5000
     patience: int = 8
     seed: int = 0
@@ -59,12 +67,32 @@ class TrainConfig:
     pooling: str = "max"  # LeNet-5 only: "max" or the paper's "average" subsampling
 
 
+NEGATIVE = 10  # the training label of a drawing that is no digit
+
+
+def targets(labels: np.ndarray, negative_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) labels 0-9 or NEGATIVE -> ((N, 10) float32 targets, (N,) float32 sample weights).
+
+    A digit's target is its one-hot vector. A negative's is the uniform 0.1 everywhere, weighted
+    by `negative_weight`: the cross-entropy against it is outlier exposure's loss (Hendrycks et al.
+    2019), which teaches the network to spread its answer on what is no digit, so that a low top
+    probability can say "not a digit". (Written here: Keras has no such loss; its categorical
+    cross-entropy with these soft targets and weights is exactly that loss.)
+    """
+    labels = np.asarray(labels)
+    digits = labels < NEGATIVE
+    out = np.full((len(labels), 10), 0.1, np.float32)
+    out[digits] = np.eye(10, dtype=np.float32)[labels[digits]]
+    return out, np.where(digits, 1.0, negative_weight).astype(np.float32)
+
+
 class AugmentedBatches(keras.utils.PyDataset):
     """Batches of freshly distorted training images, a new draw every epoch.
 
-    variants: V arrays (N, 28, 28) float32 in [0, 1], V renderings of the same N digits; labels (N,);
-    weights: (V,) the chance of each rendering. Each image of a batch comes from one rendering,
-    then gets affine + elastic distortion, a random stroke thickness and a little noise.
+    variants: V arrays (N, 28, 28) float32 in [0, 1], V renderings of the same N digits; labels (N,)
+    0-9, or NEGATIVE for a drawing that is no digit; weights: (V,) the chance of each rendering.
+    Each image of a batch comes from one rendering, then gets affine + elastic distortion, a
+    random stroke thickness and a little noise. A batch is (images, `targets`, sample weights).
     """
 
     def __init__(self, variants, weights, labels, config: TrainConfig, **kwargs):
@@ -90,20 +118,22 @@ class AugmentedBatches(keras.utils.PyDataset):
         batch = augment.distort(batch, rng, rotation=12, zoom=0.1, shift=2, shear=10, alpha=20, sigma=4)
         batch = augment.thickness(batch, rng.choice([-1, 0, 0, 0, 1], len(chosen)))
         batch = augment.noise(batch, rng, sigma=rng.choice([0.0, 0.05]))
-        return batch, self.labels[chosen]
+        return batch, *targets(self.labels[chosen], self.config.negative_weight)
 
 
 def training_renderings(x_fit: np.ndarray, y_fit: np.ndarray, config: TrainConfig, pen=None):
     """The `full` augmentation's data: (variants, weights, labels) for AugmentedBatches.
 
     x_fit (N, 28, 28) float32 in [0, 1], y_fit (N,): MNIST's training digits, each as original,
-    redrawn with a brush, and redrawn in a style. pen: the training-side pendigits digits
+    redrawn with a brush, and redrawn in a style. pen: the real pen drawings trained on
     (`Pendigits`), or None; each is rendered `config.pen_copies` times, one render per variant.
+    Then `config.negatives` drawings that are no digit (`negatives.TRAIN_KINDS`, label NEGATIVE),
+    the same image in every variant.
     """
     rng = np.random.default_rng(config.seed + 1)
     widths = rng.uniform(0.06, 0.3, len(x_fit))
     flagged = (y_fit == 1) & (rng.random(len(x_fit)) < config.flag_fraction)
-    flags = np.where(flagged, rng.uniform(0.15, 0.4, len(x_fit)), 0.0)
+    flags = np.where(flagged, rng.uniform(0.15, 0.6, len(x_fit)), 0.0)  # up to a long up-stroke (a λ-like 1)
     print(f"redrawing {len(x_fit)} training digits as brush strokes, and in styles...", flush=True)
     strokes = redraw(x_fit, widths, flags=flags)
     styled = strokes.copy()  # the styles are for 1, 4, 7 and 9: the other digits keep their brush redrawing
@@ -113,10 +143,17 @@ def training_renderings(x_fit: np.ndarray, y_fit: np.ndarray, config: TrainConfi
     weights = [1 - config.stroke_fraction - config.style_fraction, config.stroke_fraction, config.style_fraction]
     if pen is not None and config.pen_copies:
         print(f"rendering {len(pen)} real pen drawings x{config.pen_copies} as canvas drawings...", flush=True)
-        renders = pendigits.render(pen.trajectories, seed=config.seed, copies=config.pen_copies)
+        renders = pendigits.render(pen.trajectories, seed=config.seed, copies=config.pen_copies,
+                                   spacing=pendigits.TRAIN_SPACING)
         renders = renders.reshape(len(pen), config.pen_copies, 28, 28)
         variants = [np.concatenate([v, renders[:, k % config.pen_copies]]) for k, v in enumerate(variants)]
-        labels = np.concatenate([y_fit, pen.labels])
+        labels = np.concatenate([labels, pen.labels])
+    if config.negatives:
+        print(f"drawing {config.negatives} negatives (not digits)...", flush=True)
+        others, _ = negatives.negative_set(negatives.TRAIN_KINDS, config.negatives // len(negatives.TRAIN_KINDS),
+                                           seed=config.seed + 2)
+        variants = [np.concatenate([v, others]) for v in variants]
+        labels = np.concatenate([labels, np.full(len(others), NEGATIVE, labels.dtype)])
     return variants, weights, labels
 
 
@@ -169,7 +206,7 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
     real_train = 0
     if config.augment == "full":
         variants, weights, labels = training_renderings(x_fit, y_fit, config, pen)
-        real_train = len(labels) - len(y_fit)
+        real_train = int(((labels < NEGATIVE).sum()) - len(y_fit))
         # two worker threads distort the next batches while TensorFlow trains on this one
         source = AugmentedBatches(variants, weights, labels, config, workers=2, use_multiprocessing=False)
         steps = len(source)
@@ -179,9 +216,11 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
         source = None
         steps = int(np.ceil(len(x_fit) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps * config.epochs)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # the augmented batches carry soft targets (one-hot digits, uniform negatives: see `targets`)
+    loss = "categorical_crossentropy" if source is not None else "sparse_categorical_crossentropy"
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
     if source is not None:
-        history = model.fit(source, validation_data=(x_val, y_val), epochs=config.epochs,
+        history = model.fit(source, validation_data=(x_val, targets(y_val, 1.0)[0]), epochs=config.epochs,
                             callbacks=[early, *callbacks], verbose=verbose)
     else:
         history = model.fit(x_fit, y_fit, batch_size=config.batch_size, validation_data=(x_val, y_val),
@@ -190,12 +229,78 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
     return model, history, time.time() - start, sizes
 
 
-def real_report(fast, pen_all, heldout_writers) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    """The held-out writers' real drawings read by `fast` ((N, 28, 28) -> (N, 10)): (figures, raw
-    probabilities, labels, writers). figures as `evaluate.writer_metrics`."""
-    images, labels, writers = pendigits.heldout_drawings(pen_all, heldout_writers)
-    probabilities = fast(images)
-    return writer_metrics(probabilities, labels, writers), probabilities, labels, writers
+CROSSVAL_DIR = "crossval"  # models_dir/crossval/without_<population>/: the models that held each population out
+
+
+def fold_dir(models_dir: Path, population: str) -> Path:
+    """Where the model that held `population` out whole is kept."""
+    return Path(models_dir) / CROSSVAL_DIR / f"without_{population}"
+
+
+def fold_readings(name: str, models_dir: Path, populations: dict) -> dict:
+    """{population: (raw probabilities, labels, writers)}: each real population read by the
+    committed fold model that never saw it (`fold_dir`), through its LiteRT fast path.
+    Raises FileNotFoundError (one line) when a fold model is missing."""
+    readings = {}
+    for population in strangers.FOLDS:
+        path = fold_dir(models_dir, population) / f"{name}.tflite"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: train the folds first "
+                                    f"(`python -m mnist_core train --model {name} --crossval`)")
+        digits = populations[population]
+        images = pendigits.render(digits.trajectories, seed=1)
+        readings[population] = (LiteRTModel(path.read_bytes())(images), digits.labels, digits.writers.astype(np.int64))
+    return readings
+
+
+def strangers_entries(config: TrainConfig, fast, data, populations: dict, models_dir: Path, trained_on: list):
+    """The card's "real", "calibration" and "strangers" entries of a model (`fast`: its LiteRT
+    path) trained on MNIST and the populations `trained_on`, judged on what it never saw: its
+    held-out population (a fold model), MNIST's test writers and the held-out negatives. A fold
+    model's rules are fitted on the population it held out; a model trained on every population
+    takes them from the fold models' readings (`fold_readings`)."""
+    own = strangers.read(fast, strangers.heldout_sets(config.holdout, data, populations))
+    if config.holdout:
+        real_readings = {config.holdout: own[config.holdout]}
+    else:
+        real_readings = fold_readings(config.model, models_dir, populations)
+    fitted = strangers.rules({n: r[:2] for n, r in real_readings.items()}, {"mnist_test": own["mnist_test"][:2]})
+    raw, labels, writers = (np.concatenate([r[i] for r in real_readings.values()]) for i in range(3))
+    calibrated = {**calibration.summary(raw, labels, writers), **fitted,
+                  "fitted_on": ("the population this model held out whole: " + config.holdout) if config.holdout
+                  else "the real drawings of each population read by the model that held it out whole ("
+                       + ", ".join(str(fold_dir(Path("models"), p)) for p in real_readings) + ")"}
+    cross = {"populations": {n: {**strangers.figures(*own[n], fitted), "held_out_by": "this model"}
+                             for n in own if n != "negatives"},
+             "negatives_refused": strangers.refusals(own["negatives"][0], own["negatives"][2], fitted),
+             "trained_on_populations": ["mnist"] + list(trained_on)}
+    real = None
+    if config.holdout:
+        real = {"source": f"{config.holdout}, rendered as 280x280 canvas drawings, one render per digit (seed 1)",
+                "heldout_writers": sorted(set(own[config.holdout][2].tolist())), **writer_metrics(*own[config.holdout])}
+    else:
+        cross["cross_population"] = strangers.cross_population({**real_readings, "mnist_test": own["mnist_test"],
+                                                                "negatives": own["negatives"]})
+        real = {"source": "every population of real drawings, each read by the model that held it out whole "
+                          "(cross-population validation; this model trained on all of them)",
+                "heldout_writers": sorted(set(writers.tolist())), **writer_metrics(raw, labels, writers)}
+    return real, calibrated, cross
+
+
+def recalibrate(name: str, models_dir: Path = MODELS_DIR, data=None) -> dict:
+    """Fit a trained model's rules again and rewrite its card's "real", "calibration" and
+    "strangers" entries (after a change to the rules; the model itself is untouched). Returns the card."""
+    from .classifier import load_keras
+
+    _, card = load_keras(name, models_dir)
+    config = TrainConfig(**card["config"])
+    populations = pendigits.load_populations()
+    trained_on = [n for n in populations if n != config.holdout]
+    fast = LiteRTModel((models_dir / card["litert"]["file"]).read_bytes())
+    card["real"], card["calibration"], card["strangers"] = strangers_entries(
+        config, fast, data or load_mnist(), populations, models_dir, trained_on)
+    (models_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    return card
 
 
 def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=None) -> dict:
@@ -209,11 +314,9 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
     drawings = collected.load_collected(extra) if extra is not None else None
     if drawings is not None:
         extra_index, extra_heldout = collected.split_by_session(drawings.sessions, config.seed)
-    pen_all = pendigits.load_pendigits() if config.augment == "full" and config.pen_copies else None
-    pen_train = heldout = None
-    if pen_all is not None:
-        train_index, heldout_index = pendigits.split_writers(pen_all.writers, config.pen_fold)
-        pen_train, heldout = pen_all.subset(train_index), sorted(set(pen_all.writers[heldout_index].tolist()))
+    populations = pendigits.load_populations() if config.augment == "full" and config.pen_copies else {}
+    trained_on = [name for name in populations if name != config.holdout]
+    pen_train = pendigits.concatenate(populations[name] for name in trained_on) if trained_on else None
     model, history, wall, sizes = fit(config, data, pen=pen_train,
                                       extra=drawings.subset(extra_index) if drawings is not None else None)
 
@@ -227,12 +330,8 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
     drawn = {"hand": {k: v for k, v in metrics(fast(hand_x), hand_y).items() if k != "confusion"},
              "redrawn_mnist_test": {k: v for k, v in metrics(fast(drawn_x), drawn_y).items() if k != "confusion"}}
-    real = calibrated = None
-    if heldout is not None:
-        real, probabilities, labels, writers = real_report(fast, pen_all, heldout)
-        real = {"source": "pendigits (UCI), rendered as 280x280 canvas drawings, one render per digit (seed 1)",
-                "heldout_writers": heldout, "trained_on_writers": sorted(set(pen_train.writers.tolist())), **real}
-        calibrated = calibration.summary(probabilities, labels, writers)
+    real, calibrated, cross = (strangers_entries(config, fast, data, populations, models_dir, trained_on)
+                               if populations else (None, None, None))
     collected_report = None
     if drawings is not None:
         train_part, held_part = drawings.subset(extra_index), drawings.subset(extra_heldout)
@@ -263,6 +362,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
         "drawn": drawn,
         "real": real,
         "calibration": calibrated,
+        "strangers": cross,
         "collected": collected_report,
         "versions": {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
                      "backend": keras.backend.backend(), "numpy": np.__version__},
