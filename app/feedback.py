@@ -171,12 +171,13 @@ def render(models: list[str], digit, steps) -> None:
         else:
             from app.tabs.draw import read
 
-            shown = [result.label for result, _ in (read(m, digit) for m in models) if result is not None]
+            shown = [result.label for result, _ in (read(m, digit) for m in models)
+                     if result is not None and result.label is not None]  # "not a digit" offers no "Yes"
             what = (digit, steps.image, _strokes(digit))  # as shown now (the canvas may send more before a click)
             st.markdown("**Was this right?**")
             with st.container(horizontal=True, gap="small"):
                 for label in dict.fromkeys(shown):  # one button per distinct answer, in model order
-                    st.button(f"Yes, it's a {label}", key=f"feedback_yes_{label}", type="primary",
+                    st.button(f"Yes, it's {'an' if label == 8 else 'a'} {label}", key=f"feedback_yes_{label}", type="primary",
                               on_click=_save, args=(*what, label))
                 # The ten digits in a popover: the browser draws its content only when it opens, and
                 # this row is redrawn after every stroke, just as the next answer is being shown

@@ -2,7 +2,8 @@
 
     clf = Classifier.load("lenet5")      # models/lenet5.keras, verified against models/lenet5.json
     r = clf.classify(image)              # any image `preprocess` accepts
-    r.label, r.probabilities, r.input28  # int or None (empty), (10,) float32, (28, 28) float32
+    r.label, r.probabilities, r.input28  # int or None (empty, or not a digit), (10,) float32, (28, 28) float32
+    r.not_digit, r.nearest, r.reason     # "That doesn't look like a digit; the nearest would be a 4."
     clf.classify_batch(x)                # (N, 28, 28) float32 in [0, 1] -> (N, 10) float32
 
 Reading goes through the fast path (`litert.LiteRTModel`): the model exported by Keras to LiteRT,
@@ -46,10 +47,13 @@ class Result:
 
     label:         the predicted digit, or None when the image holds no digit (see `reason`).
     probabilities: (10,) float32, calibrated on real drawings (see `calibration`); zeros when empty.
+                   Kept for a drawing called no digit: forced to choose, the softmax picks `nearest`.
     input28:       (28, 28) float32 in [0, 1]: what the model saw.
     preprocessed:  every preprocessing step, for display.
     model:         the model's name.
     unsure_below:  the model's threshold: a top probability below it is shown as a question.
+    not_digit:     True when the drawing does not look like a digit (top probability below the
+                   model's `not_digit_below`): label None, and `reason` says so.
     """
 
     label: int | None
@@ -58,6 +62,7 @@ class Result:
     preprocessed: Preprocessed
     model: str
     unsure_below: float = 0.0
+    not_digit: bool = False
 
     @property
     def confidence(self) -> float:
@@ -74,7 +79,15 @@ class Result:
         return None if self.label is None else int(np.argsort(self.probabilities)[-2])
 
     @property
+    def nearest(self) -> int | None:
+        """The likeliest digit even when the drawing is called no digit; None when empty."""
+        return int(self.probabilities.argmax()) if self.probabilities.any() else None
+
+    @property
     def reason(self) -> str | None:
+        """One line saying why there is no answer (no ink, a dot, not a digit), or None."""
+        if self.not_digit:
+            return f"That doesn't look like a digit; the nearest would be a {self.nearest}."
         return self.preprocessed.empty_reason
 
 
@@ -94,6 +107,7 @@ class Classifier:
         calibration = card.get("calibration") or {}  # fitted on held-out real drawings by `train`
         self.temperature = float(calibration.get("temperature", 1.0))
         self.unsure_below = float(calibration.get("unsure_below", 0.0))
+        self.not_digit_below = float(calibration.get("not_digit_below", 0.0))  # fitted on populations held out
         self._lock = threading.Lock()
         self._compiled = None
 
@@ -113,13 +127,18 @@ class Classifier:
 
     def classify(self, image, background=None) -> Result:
         """Preprocess any image (see `preprocess`; `background` is the paper's colour if known,
-        e.g. 0.0 for the app's black canvas) and classify it. An image with no digit gives label
-        None, zero probabilities and a reason; never an exception for odd pixels."""
+        e.g. 0.0 for the app's black canvas) and classify it. An image with no ink gives label
+        None, zero probabilities and a reason; a drawing that is no digit (a tap, a letter, a
+        scribble: calibrated top probability below the card's `not_digit_below`) gives label None,
+        `not_digit`, its ten probabilities and a reason naming the nearest digit. Never an
+        exception for odd pixels."""
         steps = preprocess(image, background)
         if steps.empty:
             return Result(None, np.zeros(10, np.float32), steps.image, steps, self.name, self.unsure_below)
         probabilities = self.probabilities(steps.image[None])[0]
-        return Result(int(probabilities.argmax()), probabilities, steps.image, steps, self.name, self.unsure_below)
+        not_digit = bool(probabilities.max() < self.not_digit_below)
+        label = None if not_digit else int(probabilities.argmax())
+        return Result(label, probabilities, steps.image, steps, self.name, self.unsure_below, not_digit)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 in [0, 1] -> (N, 10) float32: the fast path's softmax, calibrated

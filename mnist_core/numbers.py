@@ -383,11 +383,13 @@ def not_digit_like(segment: Segment, height: float) -> str | None:
     return None
 
 
-def read_segments(segmentation: Segmentation, classify_batch: ClassifyBatch) -> NumberReading:
+def read_segments(segmentation: Segmentation, classify_batch: ClassifyBatch,
+                  not_digit_below: float = 0.0) -> NumberReading:
     """Read each segment with `classify_batch` ((N, 28, 28) float32 in [0, 1] -> (N, 10)
     probabilities) and judge the whole: a reason instead of a number for no ink, more than
-    MAX_DIGITS digits, ink that is not digit-like (`not_digit_like`) or a mean confidence below
-    MIN_CONFIDENCE."""
+    MAX_DIGITS digits, ink that is not digit-like (`not_digit_like`), a mark read with a top
+    probability below `not_digit_below` (the model's "not a digit" rule, `Classifier.not_digit_below`)
+    or a mean confidence below MIN_CONFIDENCE."""
     if segmentation.reason:
         return NumberReading(None, (), segmentation.reason)
     segments = segmentation.segments
@@ -405,6 +407,10 @@ def read_segments(segmentation: Segmentation, classify_batch: ClassifyBatch) -> 
                    for s, p, image in zip(segments, probabilities, images))
     if len(digits) > MAX_DIGITS:
         return NumberReading(None, digits, f"{len(digits)} digits found: a number may have at most {MAX_DIGITS}.")
+    for place, d in enumerate(digits, 1):
+        if d.confidence < not_digit_below:
+            return NumberReading(None, digits, f"That doesn't look like a number: mark {place} of {len(digits)} "
+                                               f"doesn't look like a digit (the nearest would be a {d.label}).")
     mean = float(np.mean([d.confidence for d in digits]))
     if mean < MIN_CONFIDENCE:
         return NumberReading(None, digits, f"This does not look like a number (the digits are read with only "
@@ -412,14 +418,15 @@ def read_segments(segmentation: Segmentation, classify_batch: ClassifyBatch) -> 
     return NumberReading("".join(str(d.label) for d in digits), digits)
 
 
-def read_strokes(strokes: Sequence, classify_batch: ClassifyBatch, width: float = 20.0) -> NumberReading:
+def read_strokes(strokes: Sequence, classify_batch: ClassifyBatch, width: float = 20.0,
+                 not_digit_below: float = 0.0) -> NumberReading:
     """Read a number from pen strokes ((K, 2) x, y arrays in canvas pixels; `width` the brush),
     see `segment_strokes` and `read_segments`."""
-    return read_segments(segment_strokes(strokes, width), classify_batch)
+    return read_segments(segment_strokes(strokes, width), classify_batch, not_digit_below)
 
 
-def read_image(image, classify_batch: ClassifyBatch, background=None) -> NumberReading:
+def read_image(image, classify_batch: ClassifyBatch, background=None, not_digit_below: float = 0.0) -> NumberReading:
     """Read a number from any image `preprocess.ink_mask` accepts ((H, W) ink float32 in [0, 1],
     grey, RGB or RGBA, any polarity; `background` the paper's colour if known), see
     `segment_ink` and `read_segments`."""
-    return read_segments(segment_ink(ink_mask(image, background), classify_batch), classify_batch)
+    return read_segments(segment_ink(ink_mask(image, background), classify_batch), classify_batch, not_digit_below)

@@ -208,7 +208,9 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
             if error:
                 st.error(error)
                 continue
-            if result.unsure:  # too close to call on held-out real drawings: say so, with both chances
+            if result.not_digit:  # no digit the model knows: one line, never a Prediction
+                st.warning(result.reason)
+            elif result.unsure:  # too close to call on held-out real drawings: say so, with both chances
                 runner_up = result.probabilities[result.runner_up]
                 st.metric("Prediction", f"{result.label} or {result.runner_up}?",
                           delta=f"{result.confidence:.0%} or {runner_up:.0%}: unsure", delta_color="off",

@@ -107,11 +107,13 @@ def read(name: str, written: Written) -> tuple[NumberReading | None, str | None]
         reading = None
         if written.strokes:
             try:
-                reading = read_strokes(written.strokes, classifier.classify_batch, width=written.width)
+                reading = read_strokes(written.strokes, classifier.classify_batch, width=written.width,
+                                       not_digit_below=classifier.not_digit_below)
             except ValueError:  # strokes it cannot use: the pixels still say what was drawn
                 reading = None
         if reading is None and written.image is not None:
-            reading = read_image(written.image, classifier.classify_batch, background=0.0)
+            reading = read_image(written.image, classifier.classify_batch, background=0.0,
+                                 not_digit_below=classifier.not_digit_below)
         if reading is None and written.strokes is not None:  # no pen strokes and no pixels: no ink
             reading = read_strokes([], classifier.classify_batch)
         memo[name] = reading
