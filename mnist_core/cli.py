@@ -161,8 +161,11 @@ def evaluation(clf, data, models_dir=None) -> dict:
         return report
     config = TrainConfig(**clf.card.get("config", {"model": clf.name}))
     trained_on = [n for n in populations if n != config.holdout]
-    report["real"], _, report["strangers"] = strangers_entries(config, clf.fast, data, populations,
-                                                               Path(models_dir or MODELS_DIR), trained_on)
+    try:
+        report["real"], _, report["strangers"] = strangers_entries(config, clf.fast, data, populations,
+                                                                   Path(models_dir or MODELS_DIR), trained_on)
+    except FileNotFoundError as error:  # no fold models beside it: nothing to read the populations with
+        report["real_reason"] = str(error)
     return report
 
 

@@ -161,9 +161,9 @@ def photo(digit: int, fmt: str) -> bytes:
 
 @pytest.mark.parametrize("fmt, mime", [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
 def test_uploaded_photo_is_read(app, fmt, mime):
-    upload(app, f"seven.{fmt.lower()}", photo(7, fmt), mime)
-    assert predictions(app) == ["7"]
-    assert any("Reading **seven." in c.value for c in app.caption)
+    upload(app, f"three.{fmt.lower()}", photo(3, fmt), mime)  # (the photo of a 7 is asked about: "7 or 1?")
+    assert predictions(app) == ["3"]
+    assert any("Reading **three." in c.value for c in app.caption)
 
 
 def truncated_png() -> bytes:
@@ -238,3 +238,26 @@ def test_missing_model_file(models_dir, tmp_path, monkeypatch):
     assert [e.value for e in at.error] and "lenet5.keras is missing" in at.error[0].value
     choose(at, "MLP")
     assert predictions(at) == ["3"]
+
+
+def letter_ink(letter: str, height: float = 180, width: float = 18) -> np.ndarray:
+    """A letter as a person writes it (`negatives.HAND_LETTERS`), drawn on the 280x280 canvas."""
+    from mnist_core.negatives import HAND_LETTERS
+    from mnist_core.strokes import render_strokes
+
+    return render_strokes([np.asarray(s) * height + 50 for s in HAND_LETTERS[letter]], (280, 280), width)
+
+
+REFUSED_LETTER = "W"  # refused by both committed models (tests/test_real_drawings.py measures letters as a kind)
+
+
+def test_a_letter_gets_one_line_and_no_prediction(app):
+    choose(app, "Both side by side")
+    draw(app, letter_ink(REFUSED_LETTER))
+    warnings = [w.value for w in app.warning]
+    assert len(warnings) == 2 and all(w.startswith("That doesn't look like a digit; the nearest would be a ")
+                                      for w in warnings), warnings
+    assert predictions(app) == [] and not app.error
+    assert not [b for b in app.button if b.key.startswith("feedback_yes")]  # nothing to confirm
+    draw(app, drawing(7))  # a digit after it reads as ever
+    assert predictions(app) == ["7", "7"] and not app.warning

@@ -167,3 +167,16 @@ def test_shapes_without_strokes_or_pixels_say_no_ink(app):
     app.session_state[CANVAS_KEY] = canvas_value(None, objects=[rect])
     run(app)
     assert [w.value for w in tab(app).warning] == [NO_INK] and numbers(app) == [] and charts(app) == {}
+
+
+def test_a_letter_among_digits_gets_one_line(app):
+    from mnist_core.negatives import HAND_LETTERS
+    number = compose_number([HAND[3][0], HAND_LETTERS["X"], HAND[5][0]], np.random.default_rng(4),
+                            labels=(3, 0, 5), gap=(0.15, 0.3))
+    strokes = [s + [10, 0] for s in number.strokes]
+    write(app, strokes, number.width)
+    warnings = [w.value for w in tab(app).warning]
+    assert len(warnings) == 1 and warnings[0].startswith("That doesn't look like a number: mark 2 of 3 doesn't "
+                                                         "look like a digit (the nearest would be a "), \
+        (warnings, numbers(app), [m.value for m in tab(app).markdown][:5])
+    assert numbers(app) == [] and not tab(app).error

@@ -149,6 +149,12 @@ def test_evaluate_json(committed, capsys):
     confusion = np.array(test["confusion"])
     assert confusion.shape == (10, 10) and confusion.sum() == 10_000
     assert np.trace(confusion) == round(test["accuracy"] * 10_000)
+    measured, reported = report["strangers"], card["strangers"]  # people it never saw, as the card says
+    for population in ("pendigits", "uji", "mnist_test"):
+        for key in ("accuracy", "asked", "refused"):
+            assert measured["cross_population"][population][key] == pytest.approx(
+                reported["cross_population"][population][key], abs=1e-3), (population, key)
+    assert measured["negatives_refused"]["all"] == pytest.approx(reported["negatives_refused"]["all"], abs=1e-3)
     np.testing.assert_allclose(test["per_class_accuracy"], confusion.diagonal() / confusion.sum(axis=1), atol=1e-5)
     assert report["drawn"]["hand"]["count"] == 261 and report["drawn"]["redrawn_mnist_test"]["count"] == 2000
     for part in ("hand", "redrawn_mnist_test"):

