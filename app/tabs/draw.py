@@ -39,7 +39,8 @@ MAX_UPLOAD_PIXELS = 16_000_000  # a 12-megapixel phone photo fits; each pixel co
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 HINT = "Draw a digit, 0 to 9, in the black square. The models read it as soon as you lift the pen."
 UNSURE_HELP = ("The two likeliest digits are shown when the model's calibrated confidence is below the level at "
-               "which its answers were right 99.5 % of the time on real drawings of people it never saw.")
+               "which its answers were right 99.5 % of the time on real drawings of populations it never trained "
+               "on; on a population new to it, its sure answers were right 98-100 % of the time.")
 
 
 @dataclass(frozen=True)
