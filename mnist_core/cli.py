@@ -58,9 +58,8 @@ def cmd_train(args) -> int:
             fold = TrainConfig(**{**config.__dict__, "holdout": population})
             _report_card(train(fold, fold_dir(models_dir, population), data), fold_dir(models_dir, population))
         print("--- the model trained on every population", flush=True)
-    card = train(config, models_dir if not config.holdout else fold_dir(models_dir, config.holdout), data,
-                 extra=args.extra)
-    return _report_card(card, models_dir if not config.holdout else fold_dir(models_dir, config.holdout))
+    where = fold_dir(models_dir, config.holdout) if config.holdout else models_dir
+    return _report_card(train(config, where, data, extra=args.extra), where)
 
 
 def _report_card(card: dict, models_dir: Path) -> int:
@@ -160,10 +159,9 @@ def evaluation(clf, data, models_dir=None) -> dict:
         report["real_reason"] = str(error)
         return report
     config = TrainConfig(**clf.card.get("config", {"model": clf.name}))
-    trained_on = [n for n in populations if n != config.holdout]
     try:
         report["real"], _, report["strangers"] = strangers_entries(config, clf.fast, data, populations,
-                                                                   Path(models_dir or MODELS_DIR), trained_on)
+                                                                   Path(models_dir or MODELS_DIR))
     except FileNotFoundError as error:  # no fold models beside it: nothing to read the populations with
         report["real_reason"] = str(error)
     return report
@@ -377,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--activation", choices=("relu", "tanh"), default="relu", help="LeNet-5 only (default relu)")
     train.add_argument("--pooling", choices=("max", "average"), default="max", help="LeNet-5 only (default max)")
     train.add_argument("--holdout", choices=("pendigits", "uji"),
-                       help="hold this population of real drawings out whole (writes models/crossval/without_NAME/)")
+                       help="hold this population of real drawings out whole (writes models/crossval/fold<k>/)")
     train.add_argument("--crossval", action="store_true",
                        help="first train one model per population held out (--holdout each), whose readings of the "
                             "population they never saw fit the final model's 'unsure' and 'not a digit' rules")

@@ -212,20 +212,10 @@ def render(trajectories: list, seed: int = 0, copies: int = 1, heights=HEIGHTS, 
     return out
 
 
-HOLDOUT_FOLDS = 3  # the committed models hold out one third of the writers (10 of 30)
+HOLDOUT_FOLDS = 3  # a third of the writers (10 of 30): the numbers reader's scoring writers (`composed`)
 
 
 def split_writers(writers: np.ndarray, fold: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(train indices, held-out indices) of the committed models' split: fold `fold` of
+    """(train indices, held-out indices): fold `fold` of
     `writer_folds(writers, k=HOLDOUT_FOLDS, seed=0)`, whole writers on each side."""
     return writer_folds(writers, k=HOLDOUT_FOLDS, seed=0)[fold]
-
-
-def heldout_drawings(digits: Pendigits, writers, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The real-drawing test set of the given writers: each of their digits rendered once (seeded).
-
-    Returns images (N, 28, 28) float32 in [0, 1], labels (N,) uint8 and writers (N,) uint8.
-    """
-    index = np.flatnonzero(np.isin(digits.writers, np.asarray(writers)))
-    chosen = digits.subset(index)
-    return render(chosen.trajectories, seed=seed), chosen.labels, chosen.writers

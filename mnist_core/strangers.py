@@ -1,7 +1,7 @@
 """How a model reads people it never saw: populations held out whole, and the rules fitted on them.
 
 A population is one collection of writers: MNIST's (its test writers never wrote a training
-digit), pendigits' 30 (a tablet in Greece), UJI's 60 (a Tablet PC in Spain). A model is judged,
+digit), pendigits' 30 (a tablet), UJI's 60 (a Tablet PC in Spain). A model is judged,
 and its rules for "4 or 9?" and "not a digit" are fitted, only on populations it never trained
 on: `train --crossval` trains one model per population held out (`FOLDS`), and the committed
 model, trained on all of them, takes its rules from those models' readings of the population
@@ -28,6 +28,12 @@ NEGATIVES_PER_KIND = 400
 NEGATIVES_SEED = 7  # the measured negatives: not the training ones (`train` draws with seed + 2)
 
 
+def population_set(digits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A population's drawings (`pendigits.Pendigits`) as its test set: each rendered once on the
+    canvas (seed 1): images (N, 28, 28) float32 in [0, 1], labels (N,) uint8, writers (N,) int64."""
+    return pendigits.render(digits.trajectories, seed=1), digits.labels, digits.writers.astype(np.int64)
+
+
 def heldout_sets(holdout: str, data, populations: dict | None = None) -> dict:
     """What a model that held out `holdout` ("" for none) never saw, each part as (images (N, 28, 28)
     float32 in [0, 1], labels (N,) uint8, writers (N,) int, or kinds (N,) str for "negatives"):
@@ -35,9 +41,7 @@ def heldout_sets(holdout: str, data, populations: dict | None = None) -> dict:
     (writer 0: MNIST does not say who wrote which), and the held-out kinds of negatives."""
     sets = {}
     if holdout:
-        digits = (populations or pendigits.load_populations((holdout,)))[holdout]
-        images = pendigits.render(digits.trajectories, seed=1)
-        sets[holdout] = (images, digits.labels, digits.writers.astype(np.int64))
+        sets[holdout] = population_set((populations or pendigits.load_populations((holdout,)))[holdout])
     sets["mnist_test"] = (data.x_test.astype(np.float32) / 255, np.asarray(data.y_test, np.uint8),
                           np.zeros(len(data.y_test), np.int64))
     images, kinds = negatives.negative_set(negatives.HELDOUT_KINDS, NEGATIVES_PER_KIND, seed=NEGATIVES_SEED)

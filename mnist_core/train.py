@@ -14,7 +14,7 @@ drawings that are no digit (`negatives`), taught a uniform answer. Every batch i
 (affine + elastic), thickened or thinned, and noised.
 
 Cross-population validation (`train --crossval`): one model per population held out whole
-(`models/crossval/without_<population>/`), then the model trained on all of them, whose
+(`models/crossval/fold<k>/`), then the model trained on all of them, whose
 temperature, "4 or 9?" and "not a digit" thresholds are fitted on those models' readings of the
 population each never saw (`strangers`).
 """
@@ -229,12 +229,12 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
     return model, history, time.time() - start, sizes
 
 
-CROSSVAL_DIR = "crossval"  # models_dir/crossval/without_<population>/: the models that held each population out
+CROSSVAL_DIR = "crossval"  # models_dir/crossval/fold<k>/: the model that held strangers.FOLDS[k - 1] out
 
 
 def fold_dir(models_dir: Path, population: str) -> Path:
-    """Where the model that held `population` out whole is kept."""
-    return Path(models_dir) / CROSSVAL_DIR / f"without_{population}"
+    """Where the model that held `population` out whole is kept (its card's config says which)."""
+    return Path(models_dir) / CROSSVAL_DIR / f"fold{strangers.FOLDS.index(population) + 1}"
 
 
 def fold_readings(name: str, models_dir: Path, populations: dict) -> dict:
@@ -247,15 +247,14 @@ def fold_readings(name: str, models_dir: Path, populations: dict) -> dict:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: train the folds first "
                                     f"(`python -m mnist_core train --model {name} --crossval`)")
-        digits = populations[population]
-        images = pendigits.render(digits.trajectories, seed=1)
-        readings[population] = (LiteRTModel(path.read_bytes())(images), digits.labels, digits.writers.astype(np.int64))
+        images, labels, writers = strangers.population_set(populations[population])
+        readings[population] = (LiteRTModel(path.read_bytes())(images), labels, writers)
     return readings
 
 
-def strangers_entries(config: TrainConfig, fast, data, populations: dict, models_dir: Path, trained_on: list):
+def strangers_entries(config: TrainConfig, fast, data, populations: dict, models_dir: Path):
     """The card's "real", "calibration" and "strangers" entries of a model (`fast`: its LiteRT
-    path) trained on MNIST and the populations `trained_on`, judged on what it never saw: its
+    path) trained on MNIST and every population but `config.holdout`, judged on what it never saw: its
     held-out population (a fold model), MNIST's test writers and the held-out negatives. A fold
     model's rules are fitted on the population it held out; a model trained on every population
     takes them from the fold models' readings (`fold_readings`)."""
@@ -273,7 +272,7 @@ def strangers_entries(config: TrainConfig, fast, data, populations: dict, models
     cross = {"populations": {n: {**strangers.figures(*own[n], fitted), "held_out_by": "this model"}
                              for n in own if n != "negatives"},
              "negatives_refused": strangers.refusals(own["negatives"][0], own["negatives"][2], fitted),
-             "trained_on_populations": ["mnist"] + list(trained_on)}
+             "trained_on_populations": ["mnist"] + [n for n in populations if n != config.holdout]}
     real = None
     if config.holdout:
         real = {"source": f"{config.holdout}, rendered as 280x280 canvas drawings, one render per digit (seed 1)",
@@ -294,11 +293,9 @@ def recalibrate(name: str, models_dir: Path = MODELS_DIR, data=None) -> dict:
 
     _, card = load_keras(name, models_dir)
     config = TrainConfig(**card["config"])
-    populations = pendigits.load_populations()
-    trained_on = [n for n in populations if n != config.holdout]
     fast = LiteRTModel((models_dir / card["litert"]["file"]).read_bytes())
     card["real"], card["calibration"], card["strangers"] = strangers_entries(
-        config, fast, data or load_mnist(), populations, models_dir, trained_on)
+        config, fast, data or load_mnist(), pendigits.load_populations(), models_dir)
     (models_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     return card
 
@@ -330,7 +327,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
     drawn = {"hand": {k: v for k, v in metrics(fast(hand_x), hand_y).items() if k != "confusion"},
              "redrawn_mnist_test": {k: v for k, v in metrics(fast(drawn_x), drawn_y).items() if k != "confusion"}}
-    real, calibrated, cross = (strangers_entries(config, fast, data, populations, models_dir, trained_on)
+    real, calibrated, cross = (strangers_entries(config, fast, data, populations, models_dir)
                                if populations else (None, None, None))
     collected_report = None
     if drawings is not None:

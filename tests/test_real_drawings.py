@@ -1,6 +1,6 @@
 """The committed models on people they never saw: each population of real drawings (pendigits'
 30 writers, UJI's 60) read by the committed fold model that held it out whole
-(`models/crossval/without_<population>/`), MNIST's test writers and the kinds of negatives no
+(`models/crossval/fold<k>/`), MNIST's test writers and the kinds of negatives no
 model trained on, read by the committed model itself. What the cards report is what the models
 do, within a point; the "not a digit" rule refuses at most 0.5 % of real digits."""
 
@@ -11,7 +11,7 @@ from mnist_core import strangers
 from mnist_core.classifier import Classifier
 from mnist_core.negatives import HAND_LETTERS, HELDOUT_KINDS, TRAIN_KINDS
 from mnist_core.pendigits import load_populations, render
-from mnist_core.train import MODELS_DIR, fold_dir
+from mnist_core.train import MODELS_DIR, fold_dir, fold_readings
 
 NAMES = ("mlp", "lenet5")
 
@@ -26,13 +26,8 @@ def readings(committed, mnist, populations):
     """{model: the readings `strangers.cross_population` takes}, computed afresh."""
     out = {}
     for name in NAMES:
-        own = strangers.read(committed(name).fast, strangers.heldout_sets("", mnist))
-        for population in strangers.FOLDS:
-            fold = Classifier.load(name, fold_dir(MODELS_DIR, population))
-            digits = populations[population]
-            own[population] = (fold.fast(render(digits.trajectories, seed=1)), digits.labels,
-                               digits.writers.astype(np.int64))
-        out[name] = own
+        out[name] = {**strangers.read(committed(name).fast, strangers.heldout_sets("", mnist)),
+                     **fold_readings(name, MODELS_DIR, populations)}
     return out
 
 

@@ -146,7 +146,7 @@ def _drawn_report(cards: dict) -> None:
                             f"{1 - c['sure_share']:.1%} of these drawings." for n, c in calibrations.items()))
 
 
-POPULATION_LABELS = {"pendigits": "pendigits: 30 writers, tablet (Greece)", "uji": "UJI: 60 writers, Tablet PC (Spain)",
+POPULATION_LABELS = {"pendigits": "pendigits: 30 writers, tablet", "uji": "UJI: 60 writers, Tablet PC (Spain)",
                      "mnist_test": "MNIST test: 10,000 digits of other writers"}
 
 
