@@ -90,21 +90,22 @@ UNEVEN_SCALE = 0.15  # darkness along a stroke changes over this fraction of the
 
 # Paper
 PAPER_LEVEL = (0.86, 0.97)  # reflectance of the paper
-PAPER_TINT = 0.03  # each channel up to this much either way (cream, grey, recycled paper)
+PAPER_TINT = 0.02  # each channel up to this much either way (cream, grey, recycled paper)
 FIBRE = (0.003, 0.012)  # sd of the fine texture (2-px grain)
 BLOTCH = (0.002, 0.008)  # sd of the slow unevenness
 RULE_SPACING = (0.5, 1.2)  # ruled: lines this many digit heights apart (6-10 mm for a digit of 8-12 mm)
 GRID_SPACING = (0.25, 0.6)  # squared: 4-6 mm squares
 ON_THE_LINE = 0.6  # chance that the digit is written standing on a ruled line
 LINE_WIDTH = (0.0008, 0.002)  # of the short side (1-2.4 px on a 1200 px photo), at least MIN_LINE_WIDTH
-MIN_LINE_WIDTH = 0.6  # px
-LINE_COLOURS = {"blue": (0.5, 0.68, 0.92), "grey": (0.58, 0.58, 0.6)}  # reflectance of a full layer
-LINE_OPACITY = (0.35, 0.75)
+MIN_LINE_WIDTH = 0.8  # px
+LINE_COLOURS = {"blue": (0.45, 0.63, 0.9), "grey": (0.58, 0.58, 0.6)}  # reflectance of a full layer
+LINE_OPACITY = (0.45, 0.8)
 DARK_GRID = 0.25  # chance that a grid is printed darker: opacity up to DARK_OPACITY
 DARK_OPACITY = (0.75, 1.0)
 MARGIN_LINE = 0.4  # chance of a red margin line on ruled paper
 MARGIN_COLOUR = (0.88, 0.42, 0.5)
 MARGIN_GAP = 0.25  # the margin line is at least this many digit heights from the digit
+PRINT_VS_PEN = 0.7  # printed lines are at most this dark and this wide relative to the pen's strokes
 
 # Light
 GRADIENT = (0.0, 0.15)  # darker from one side of the page to the other by this much
@@ -116,13 +117,13 @@ SHADOW_CORNER = 0.4  # chance the shadow comes from a corner (a blob) rather tha
 LIGHT_STEP = 4  # px: light is worked out on a grid this coarse and enlarged
 
 # Camera
-WHITE_BALANCE = {"neutral": ((0.98, 1.02), (0.98, 1.02)), "warm": ((1.01, 1.05), (0.88, 0.97)),
+WHITE_BALANCE = {"neutral": ((0.98, 1.02), (0.98, 1.02)), "warm": ((1.01, 1.05), (0.9, 0.97)),
                  "cool": ((0.94, 0.99), (1.01, 1.05))}  # gains of red and blue (green is 1)
 EXPOSURE = (0.88, 1.15)
 CONTRAST = (0.85, 1.2)
 GAMMA = (0.85, 1.15)
 BLUR = (0.0, 1.5)  # Gaussian sigma, px
-NOISE = (0.004, 0.02)  # sd of the sensor noise in full light (0..1 scale)
+NOISE = (0.003, 0.012)  # sd of the sensor noise in full light (0..1 scale), after the phone's denoising
 DARK_NOISE = 1.5  # in the dark the noise is up to (1 + this) times larger
 CHROMA_NOISE = 0.4  # colour noise (on 2x2 px) relative to the luminance noise
 UNSHARP = 0.3  # chance of the phone's sharpening
@@ -130,7 +131,7 @@ UNSHARP_RADIUS, UNSHARP_PERCENT = (1.0, 3.0), (40, 120)
 JPEG_QUALITY = (55, 92)
 
 # The committed sample
-SAMPLE_LONG_SIDE = (640, 800)
+SAMPLE_SHORT_SIDE = (480, 600)  # px: 640x480 to 800x600 for 4:3
 SAMPLE_QUALITY = 80
 
 
@@ -324,33 +325,36 @@ def _rules(coord: np.ndarray, spacing: float, phase: float, width: float) -> np.
 
 
 def _lines(paper: str, u: np.ndarray, v: np.ndarray, digit: tuple, height: float, short: int,
-           rng: np.random.Generator) -> list:
+           pen: tuple[float, float], rng: np.random.Generator) -> list:
     """The printed lines of `paper` as [(cover (H, W) float32, colour (3,) float32)] layers.
 
     u, v:  (H, W) page coordinates of each pixel; digit: ((left, top), (right, bottom)) of the
-    writing on the page, px. Ruled lines are RULE_SPACING digit heights apart and the digit
-    often stands on one; squared paper has both directions GRID_SPACING apart.
+    writing on the page, px; pen: (its strokes' width px, their darkness 0..1). Ruled lines are
+    RULE_SPACING digit heights apart and the digit often stands on one; squared paper has both
+    directions GRID_SPACING apart. Print is finer and lighter than a pen (PRINT_VS_PEN).
     """
     if paper == "plain":
         return []
     colour = np.array(LINE_COLOURS[rng.choice(list(LINE_COLOURS))], np.float32)
-    width = max(MIN_LINE_WIDTH, rng.uniform(*LINE_WIDTH) * short)
+    width = max(MIN_LINE_WIDTH, min(rng.uniform(*LINE_WIDTH) * short, PRINT_VS_PEN * pen[0]))
+    most = PRINT_VS_PEN * pen[1] / (1 - colour.mean())  # the darkest the print may be
     if paper == "ruled":
         spacing = rng.uniform(*RULE_SPACING) * height
         foot = digit[1][1] + rng.normal(0, 0.08) * height
         phase = foot if rng.random() < ON_THE_LINE else rng.uniform(0, spacing)
-        layers = [(rng.uniform(*LINE_OPACITY) * _rules(v, spacing, phase, width), colour)]
+        layers = [(min(rng.uniform(*LINE_OPACITY), most) * _rules(v, spacing, phase, width), colour)]
         if rng.random() < MARGIN_LINE:
-            layers += _margin(u, digit, height, width, rng)
+            layers += _margin(u, digit, height, width, pen[1], rng)
         return layers
     spacing = rng.uniform(*GRID_SPACING) * height
-    opacity = rng.uniform(*(DARK_OPACITY if rng.random() < DARK_GRID else LINE_OPACITY))
+    opacity = min(rng.uniform(*(DARK_OPACITY if rng.random() < DARK_GRID else LINE_OPACITY)), most)
     cover = np.maximum(_rules(u, spacing, rng.uniform(0, spacing), width),
                        _rules(v, spacing, rng.uniform(0, spacing), width))
     return [(opacity * cover, colour)]
 
 
-def _margin(u: np.ndarray, digit: tuple, height: float, width: float, rng: np.random.Generator) -> list:
+def _margin(u: np.ndarray, digit: tuple, height: float, width: float, pen_darkness: float,
+            rng: np.random.Generator) -> list:
     """A red vertical margin line left or right of the digit, [] where there is no room for one."""
     left, right = float(u.min()), float(u.max())
     sides = [(left + 0.04 * (right - left), digit[0][0] - MARGIN_GAP * height),
@@ -359,8 +363,9 @@ def _margin(u: np.ndarray, digit: tuple, height: float, width: float, rng: np.ra
     if not sides:
         return []
     a, b = sides[rng.integers(len(sides))]
-    cover = _rules(u, 1e6, rng.uniform(a, b), width * rng.uniform(1, 2))
-    return [(rng.uniform(0.5, 0.85) * cover, np.array(MARGIN_COLOUR, np.float32))]
+    colour = np.array(MARGIN_COLOUR, np.float32)
+    opacity = min(rng.uniform(0.5, 0.85), PRINT_VS_PEN * pen_darkness / (1 - colour.mean()))
+    return [(opacity * _rules(u, 1e6, rng.uniform(a, b), width), colour)]
 
 
 def _cover(sheet: np.ndarray, cover: np.ndarray, colour: np.ndarray) -> None:
@@ -509,7 +514,8 @@ def _photograph(digits: list, rng: np.random.Generator, paper: str, light: str, 
     ink = _ink(in_image, size, brush, height, pen, pen_rng)
     u, v = _page_coords(hom, size)
     sheet = _paper(size, paper_rng)
-    for cover, colour in _lines(paper, u, v, _extent(on_page), height, min(size), lines_rng):
+    darkness = pen.opacity * (1 - float(pen.colour.mean()))
+    for cover, colour in _lines(paper, u, v, _extent(on_page), height, min(size), (brush, darkness), lines_rng):
         _cover(sheet, cover, colour)  # printed lines, then the ink over them
     top, left, bottom, right = box = _box(ink)
     pad = math.ceil(brush) + 2
@@ -539,11 +545,11 @@ def photo_set(digits: Pendigits, count: int, seed: int = 0, papers=PAPERS, light
     return photos
 
 
-def shrink(photo: Photo, long_side: int, quality: int = SAMPLE_QUALITY) -> Photo:
-    """The photo resized (Lanczos) to `long_side` px on its long side and encoded again at
+def shrink(photo: Photo, short_side: int, quality: int = SAMPLE_QUALITY) -> Photo:
+    """The photo resized (Lanczos) to `short_side` px on its short side and encoded again at
     `quality`, as a messaging app would send it; the box is scaled to still hold the ink."""
     rows, cols = photo.image.shape[:2]
-    scale = long_side / max(rows, cols)
+    scale = short_side / min(rows, cols)
     size = (round(cols * scale), round(rows * scale))
     image, data = _jpeg(Image.fromarray(photo.image).resize(size, Image.LANCZOS), quality)
     top, left, bottom, right = photo.box
@@ -553,13 +559,15 @@ def shrink(photo: Photo, long_side: int, quality: int = SAMPLE_QUALITY) -> Photo
 
 
 SAMPLE_SEED = 0
-E2E_SHADOW = 0.65  # shadow_squared_5.jpg: a strong shadow
+E2E_SHADOW = 0.65  # shadow_squared_5.jpg: a strong shadow,
+E2E_HEIGHT = 0.22  # a digit at least this tall (of the short side),
+E2E_NEAR = 1.0  # the shadow's edge within this many digit heights of it, but not over it
 
 
 def write_sample(folder, seed: int = SAMPLE_SEED) -> dict:
     """Write the committed sample into `folder`: 12 photos of UJI digits (each paper x light twice),
     one of a 4-digit number by one writer (squared, shadow), `shadow_squared_5.jpg` (a 5 on squared
-    paper in a strong shadow), all shrunk to SAMPLE_LONG_SIDE at SAMPLE_QUALITY, and index.json:
+    paper in a strong shadow), all shrunk to SAMPLE_SHORT_SIDE at SAMPLE_QUALITY, and index.json:
     {file: {label or number, paper, light, writer, box [top, left, bottom, right], size [H, W]}}.
     Returns that index."""
     folder = Path(folder)
@@ -575,17 +583,35 @@ def write_sample(folder, seed: int = SAMPLE_SEED) -> dict:
     photo = replace(photograph_number(strokes, rng, "squared", "shadow"), writer=writer)
     named.append((f"number_{number}.jpg", photo, {"number": number}))
     five = int(rng.choice(np.flatnonzero(uji.labels == 5)))
-    photo = replace(_photograph([uji.trajectories[five]], rng, "squared", "shadow", 5, E2E_SHADOW),
-                    writer=int(uji.writers[five]))
+    photo = replace(_shadow_beside(uji.trajectories[five], seed), writer=int(uji.writers[five]))
     named.append(("shadow_squared_5.jpg", photo, {"label": 5}))
     index = {}
     for name, photo, what in named:
-        small = shrink(photo, int(rng.integers(SAMPLE_LONG_SIDE[0], SAMPLE_LONG_SIDE[1] + 1)))
+        small = shrink(photo, int(rng.integers(SAMPLE_SHORT_SIDE[0], SAMPLE_SHORT_SIDE[1] + 1)))
         (folder / name).write_bytes(small.jpeg)
         index[name] = {**what, "paper": small.paper, "light": small.light, "writer": small.writer,
                        "box": list(small.box), "size": list(small.image.shape[:2])}
-    (folder / "index.json").write_text(json.dumps(index, indent=1) + "\n")
+    lines = [f"  {json.dumps(name)}: {json.dumps(entry)}" for name, entry in index.items()]
+    (folder / "index.json").write_text("{\n" + ",\n".join(lines) + "\n}\n")  # an entry a line
     return index
+
+
+def _shadow_beside(strokes: list, seed: int) -> Photo:
+    """A photo of one digit on squared paper, E2E_HEIGHT tall or more, with an E2E_SHADOW deep
+    shadow whose edge is near the digit but not over it (the first of generators (seed, 2, k)
+    that gives one): a shadow a reader must see past, on a digit it should read."""
+    for k in range(200):
+        even, photo = (_photograph([strokes], np.random.default_rng([seed, 2, k]), "squared", light, 5, E2E_SHADOW)
+                       for light in LIGHTS)
+        top, left, bottom, right = photo.box
+        height, reach = bottom - top, round(E2E_NEAR * (bottom - top))
+        if height < E2E_HEIGHT * min(photo.image.shape[:2]):
+            continue
+        ratio = (ndimage.uniform_filter(photo.image.mean(axis=2), 9) + 1) / (ndimage.uniform_filter(even.image.mean(axis=2), 9) + 1)
+        near = ratio[max(top - reach, 0):bottom + reach, max(left - reach, 0):right + reach]
+        if ratio[top:bottom, left:right].min() > 0.85 and near.min() < 0.6:
+            return photo
+    raise RuntimeError("no photo with a shadow beside the digit")
 
 
 if __name__ == "__main__":
