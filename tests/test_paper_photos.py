@@ -47,7 +47,8 @@ def assert_ink_in_box(photo: Photo, slack: int = 4):
     top, left, bottom, right = photo.box
     rows, cols = darkest(flattened(photo.image))
     inside = (rows >= top - slack) & (rows < bottom + slack) & (cols >= left - slack) & (cols < right + slack)
-    assert inside.all(), f"{photo.paper}/{photo.light}: darkest pixels outside {photo.box}: {list(zip(rows[~inside], cols[~inside]))[:5]}"
+    outside = list(zip(rows[~inside].tolist(), cols[~inside].tolist()))[:5]
+    assert inside.all(), f"{photo.paper}/{photo.light}: darkest pixels outside {photo.box}: {outside}"
 
 
 DIGITS = [(SEVEN, 7), (FOUR, 4), (ZERO, 0), (ONE, 1)]
