@@ -6,8 +6,10 @@ field so that its centre of mass sits at the centre. On MNIST's own training ima
 of mass is at pixel index (14.0, 14.0) on average, spread +-0.29: integer shifts, which is what
 `preprocess` does (a sub-pixel shift would blur the strokes).
 
-The pipeline: `ink_mask` (any image -> ink in [0, 1], polarity detected) -> crop to the ink's
-bounding box -> `fit_box` (20x20, aspect kept) -> `centre_by_mass` (28x28).
+The pipeline: the ink (`ink_mask` where the background is known: a canvas, a transparent image;
+otherwise the photo path, `mnist_core.photo.find_ink`: light flattened, lines removed, the digit
+chosen among the pieces of ink) -> crop to the ink's bounding box -> `fit_box` (20x20, aspect
+kept) -> `centre_by_mass` (28x28).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .photo import PhotoSteps, find_ink
+
 SIZE = 28
 BOX = 20
 CENTRE = (14.0, 14.0)  # MNIST's mean centre of mass, in pixel indices (row, col)
@@ -25,19 +29,22 @@ CENTRE = (14.0, 14.0)  # MNIST's mean centre of mass, in pixel indices (row, col
 MIN_CONTRAST = 0.12  # ink this close to the background is paper texture, not ink
 MIN_EXTENT = 0.06  # a drawing smaller than this fraction of the image's longer side is a dot
 MAX_COVERAGE = 0.6  # more of the image than this inked is no single digit
+NO_DIGIT = "No digit found in the picture: photograph one digit, large, in even light (or crop the photo to it)."
 
 
 @dataclass(frozen=True)
 class Preprocessed:
     """Every step from an input image to the 28x28 model input.
 
-    ink:            (H, W) float32 in [0, 1], 1 = ink, in the input's own pixel grid.
+    ink:            (H, W) float32 in [0, 1], 1 = ink: the input's own pixel grid for a canvas, the
+                    photo path's working grid (the input reduced by `photo.factor`) for a photo.
     bbox:           (top, left, bottom, right) of the ink in `ink`, bottom/right exclusive; None if empty.
     fitted:         (h, w) float32 in [0, 1] with max(h, w) == 20: the cropped ink scaled to the box.
     image:          (28, 28) float32 in [0, 1], light digit on dark: the model input.
     offset:         (row, col) where `fitted`'s top-left corner sits in `image`.
     centre_of_mass: (row, col) of `image` in pixel indices, within half a pixel of (14, 14).
     empty_reason:   None, or one line saying why there is no digit to classify.
+    photo:          the photo path's steps (`mnist_core.photo.PhotoSteps`), or None for a canvas.
     """
 
     ink: np.ndarray
@@ -47,6 +54,7 @@ class Preprocessed:
     offset: tuple[int, int]
     centre_of_mass: tuple[float, float]
     empty_reason: str | None = None
+    photo: PhotoSteps | None = None
 
     @property
     def empty(self) -> bool:
@@ -87,29 +95,29 @@ def _full_scale(array: np.ndarray) -> float:
     return float(np.iinfo(array.dtype).max) if np.issubdtype(array.dtype, np.integer) else 1.0
 
 
+def has_alpha(array: np.ndarray) -> bool:
+    """Whether an (H, W, C) array has an alpha channel that varies (a transparent canvas with strokes)."""
+    return array.ndim == 3 and array.shape[2] == 4 and array[:, :, 3].min() < 0.99 * _full_scale(array)
+
+
 def ink_mask(image, background=None) -> np.ndarray:
     """Ink of any image: (H, W) float32 in [0, 1], 1 = full ink, 0 = background.
 
     With an alpha channel that varies, the alpha is the ink (a transparent canvas with strokes).
-    Otherwise ink is each pixel's largest per-channel distance from the background colour:
-    dark ink on white paper, white strokes on black and coloured strokes all come out as ink.
-    background: the paper's colour when the caller knows it (a canvas: 0.0 for black), a grey
-    level or an (r, g, b) triple in [0, 1]. A known background is exact, as on a canvas: the
-    distance from it is the ink, like an alpha channel. By default the background is the median
-    of the border pixels (which misjudges an image whose border is mostly ink), as for a photo
-    or scan: then faint texture below half an Otsu threshold is dropped and the rest stretched
-    so the darkest ink is 1 (photos of paper are never pure white).
+    With a known background (a canvas: 0.0 for black; a grey level or an (r, g, b) triple in
+    [0, 1]) the ink is each pixel's largest per-channel distance from it: white strokes on black
+    and coloured strokes all come out as ink, exactly, in the input's grid.
+    Otherwise the image is a photo or a scan: all its ink once the light is flattened and printed
+    lines removed (`mnist_core.photo.find_ink(...).cleaned`), in the photo path's working grid.
     """
     array = _as_array(image)
+    if has_alpha(array):
+        return to_float(array[:, :, 3])
     if array.ndim == 3 and array.shape[2] == 4:
-        if array[:, :, 3].min() < 0.99 * _full_scale(array):  # a real alpha channel: it says where the ink is
-            return to_float(array[:, :, 3])
         array = array[:, :, :3]
+    if background is None:
+        return find_ink(array).cleaned
     colour = array if array.ndim == 3 else array[:, :, None]
-    estimated = background is None
-    if estimated:
-        border = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])
-        background = np.median(to_float(border), axis=0)
     channels = [colour[:, :, c] for c in range(colour.shape[2])]
     background = np.asarray(background, np.float32).ravel()
     if len(channels) == 1:  # a grey image against any background colour
@@ -131,33 +139,8 @@ def ink_mask(image, background=None) -> np.ndarray:
         distance = np.abs(to_float(channels[0]) - background[0])
         for channel, level in zip(channels[1:], background[1:]):
             np.maximum(distance, np.abs(to_float(channel) - level), out=distance)
-    if not estimated:  # a canvas: its pixels are the drawing, nothing to clean up
-        return distance if distance.max() >= MIN_CONTRAST else np.zeros(distance.shape, np.float32)
-    top = float(np.percentile(distance, 99.9)) if distance.size > 1000 else float(distance.max())
-    if top < MIN_CONTRAST:
-        return np.zeros(distance.shape, np.float32)
-    floor = _otsu(distance) / 2
-    return np.clip((distance - floor) / max(top - floor, 1e-6), 0.0, 1.0).astype(np.float32)
-
-
-def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold of values in [0, 1] over a 64-bin histogram.
-
-    Written here rather than taken from scikit-image to keep the core's dependencies to
-    NumPy, SciPy and Pillow; it is the textbook between-class-variance maximum.
-    """
-    # np.histogram(values, 64, (0, 1)) gives the same counts at several times the cost (it is
-    # general: any edges); with equal bins on [0, 1] a bin is floor(64 v), 1.0 in the last.
-    counts = np.bincount(np.minimum((values.ravel() * 64).astype(np.intp), 63), minlength=64)
-    edges = np.linspace(0.0, 1.0, 65)
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight0 = np.cumsum(counts)
-    weight1 = weight0[-1] - weight0
-    sum0 = np.cumsum(counts * centres)
-    mean0 = sum0 / np.maximum(weight0, 1)
-    mean1 = (sum0[-1] - sum0) / np.maximum(weight1, 1)
-    between = weight0 * weight1 * (mean0 - mean1) ** 2
-    return float(edges[1:][np.argmax(between)])
+    # a canvas: its pixels are the drawing, nothing to clean up
+    return distance if distance.max() >= MIN_CONTRAST else np.zeros(distance.shape, np.float32)
 
 
 def bounding_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -200,33 +183,45 @@ def centre_by_mass(fitted: np.ndarray, size: int = SIZE) -> tuple[np.ndarray, tu
     return field, (top, left)
 
 
-def _empty(ink: np.ndarray, bbox, reason: str) -> Preprocessed:
+def _empty(ink: np.ndarray, bbox, reason: str, photo: PhotoSteps | None = None) -> Preprocessed:
     blank = np.zeros((SIZE, SIZE), np.float32)
-    return Preprocessed(ink, bbox, np.zeros((0, 0), np.float32), blank, (0, 0), CENTRE, reason)
+    return Preprocessed(ink, bbox, np.zeros((0, 0), np.float32), blank, (0, 0), CENTRE, reason, photo)
 
 
 def preprocess(image, background=None) -> Preprocessed:
     """Any image of one digit -> the 28x28 MNIST form, with each step kept.
 
     image: (H, W), (H, W, 3) or (H, W, 4) array, uint8 or float in [0, 1], or a PIL image; any
-    size and polarity. background: the paper's colour if known (see `ink_mask`). Returns a `Preprocessed` whose `.image` is (28, 28) float32 in [0, 1],
-    light digit on dark. No ink, a dot, or an image mostly covered in ink gives an empty result
-    (`.empty_reason` says which), never something to classify. Deterministic.
+    size and polarity. background: the paper's colour if known (see `ink_mask`); without it and
+    without transparency the image is a photo or scan and goes through `mnist_core.photo`
+    (its steps in `.photo`). Returns a `Preprocessed` whose `.image` is (28, 28) float32 in
+    [0, 1], light digit on dark. No ink, a dot, or an image mostly covered in ink gives an empty
+    result (`.empty_reason` says which), never something to classify. Deterministic.
     """
-    ink = ink_mask(image, background)
+    array = _as_array(image)
+    photo = None
+    if background is None and not has_alpha(array):
+        photo = find_ink(array[:, :, :3] if array.ndim == 3 else array)
+        ink = photo.chosen
+        if photo.box is None:
+            reason = (NO_DIGIT if photo.found.any() else "No ink: draw a digit (or upload an image of one).")
+            return _empty(ink, None, reason, photo)
+    else:
+        ink = ink_mask(array, background)
     bbox = bounding_box(ink)
     if bbox is None:
-        return _empty(ink, None, "No ink: draw a digit (or upload an image of one).")
+        return _empty(ink, None, "No ink: draw a digit (or upload an image of one).", photo)
     top, left, bottom, right = bbox
     crop = ink[top:bottom, left:right]  # all the ink there is: the sums below need no more
     if max(bottom - top, right - left) < MIN_EXTENT * max(ink.shape) or crop.sum() < 2:
-        return _empty(ink, bbox, "Only a dot: draw the whole digit, larger.")
-    if np.count_nonzero(crop > 0.5) > MAX_COVERAGE * ink.size:
-        return _empty(ink, bbox, "Most of the image is ink: clear it and draw a single digit.")
+        return _empty(ink, bbox, "Only a dot: draw the whole digit, larger.", photo)
+    if photo is None and np.count_nonzero(crop > 0.5) > MAX_COVERAGE * ink.size:  # a photo's digit was chosen
+        return _empty(ink, bbox, "Most of the image is ink: clear it and draw a single digit.", photo)
     fitted = fit_box(crop)
     image28, offset = centre_by_mass(fitted)
     com = ndimage.center_of_mass(fitted)  # the field is `fitted` moved by `offset`, zeros elsewhere
-    return Preprocessed(ink, bbox, fitted, image28, offset, (float(com[0] + offset[0]), float(com[1] + offset[1])))
+    return Preprocessed(ink, bbox, fitted, image28, offset, (float(com[0] + offset[0]), float(com[1] + offset[1])),
+                        None, photo)
 
 
 def preprocess_batch(images: np.ndarray) -> np.ndarray:

@@ -161,7 +161,7 @@ def test_more_than_twelve_digits_is_refused(pendigits, writers):
     chosen = rng.choice(pool, 13, replace=False)
     number = compose_number([pendigits.trajectories[i] for i in chosen], rng, gap=(0.15, 0.3))
     for reading in (read_strokes(number.strokes, confident_zero, number.width),
-                    read_image(number.image, confident_zero)):
+                    read_image(number.image, confident_zero, background=0.0)):
         assert reading.number is None
         assert reading.reason == f"13 digits found: a number may have at most {MAX_DIGITS}."
         assert len(reading.digits) == 13  # still shown, with their boxes
@@ -173,7 +173,7 @@ def test_a_scribble_is_no_number():
     rng = np.random.default_rng(3)
     scribble = [rng.uniform([20, 30], [400, 250], size=(40, 2))]  # back and forth across the canvas
     ink = render_strokes(scribble, (280, 420), 14.0)
-    for reading in (read_strokes(scribble, confident_zero, 14.0), read_image(ink, confident_zero)):
+    for reading in (read_strokes(scribble, confident_zero, 14.0), read_image(ink, confident_zero, background=0.0)):
         assert reading.number is None and "\n" not in reading.reason
         assert reading.reason.startswith("This does not look like a number (a scribble)")
 
@@ -181,10 +181,10 @@ def test_a_scribble_is_no_number():
 def test_a_blot_and_a_covered_canvas_are_no_number():
     blot = np.zeros((280, 600), np.float32)
     blot[60:220, 100:260] = 1
-    assert read_image(blot, confident_zero).reason.startswith("This does not look like a number (a blot")
+    assert read_image(blot, confident_zero, background=0.0).reason.startswith("This does not look like a number (a blot")
     covered = np.zeros((280, 600), np.float32)
     covered[10:-10, 10:-10] = 1
-    assert read_image(covered, confident_zero).reason.startswith("Most of the image is ink")
+    assert read_image(covered, confident_zero, background=0.0).reason.startswith("Most of the image is ink")
 
 
 def test_low_confidence_throughout_is_no_number(held_out):
