@@ -42,7 +42,8 @@ DIVERGING = [[0.0, "rgb(125, 195, 255)"], [0.25, "rgb(40, 95, 175)"], [0.5, "rgb
 ACCENT = "#f0b429"  # the predicted class; matches the theme's primaryColor
 MUTED = "#5a6270"
 BOX = "#37c8ff"  # the ink's bounding box and the 20x20 box
-MARK = "#ff4b4b"  # centre of mass
+MARK = "#ff4b4b"  # centre of mass; a photo's removed lines
+OTHER = "#ff9f1c"  # a photo's other marks that could be the digit
 CENTRE_INDEX = CENTRE[0]  # MNIST's centre of mass, (14, 14) in pixel indices
 MODEL_LABELS = {"mlp": "MLP", "lenet5": "LeNet-5", "yours": "Your trained model"}  # as the page writes them
 
@@ -190,6 +191,29 @@ def _grey_picture(ink: np.ndarray, size: tuple[int, int], resample) -> Image.Ima
     """(h, w) float ink in [0, 1] as an RGB picture of (width, height) `size`, white on black."""
     grey = Image.fromarray(np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8))
     return grey.resize(size, resample).convert("RGB")
+
+
+def photo_pictures(steps: Preprocessed, side: int = 180) -> list:
+    """The photo path's steps before the MNIST ones, as four pictures for `st.image`, from
+    `mnist_core.photo`: the light flattened, the ink found, the printed lines removed (in red),
+    the digit chosen (blue box; other marks that could be a digit in orange).
+
+    steps: a `Preprocessed` with its `.photo` (`PhotoSteps`: (h, w) grey, flattened, found, lines, chosen).
+    """
+    photo = steps.photo
+    height, width = photo.grey.shape
+    size = (max(1, round(width * side / height)), side)
+    flattened = _grey_picture(1 - photo.flattened, size, Image.BILINEAR)
+    found = _grey_picture(photo.found.astype(np.float32), size, Image.BILINEAR)
+    rgb = np.repeat(photo.found[:, :, None], 3, axis=2).astype(np.uint8) * 255
+    rgb[photo.lines] = _rgb(MARK)
+    lines = Image.fromarray(rgb).resize(size, Image.BILINEAR)
+    chosen = _grey_picture(photo.chosen, size, Image.BILINEAR)
+    pen, scale = ImageDraw.Draw(chosen), side / height
+    for box, colour in [(b, OTHER) for b in photo.others] + ([(photo.box, BOX)] if photo.box else []):
+        top, left, bottom, right = box
+        pen.rectangle([left * scale, top * scale, right * scale - 1, bottom * scale - 1], outline=_rgb(colour), width=2)
+    return [flattened, found, lines, chosen]
 
 
 def preprocessing_pictures(steps: Preprocessed, side: int = 180) -> list[np.ndarray]:

@@ -166,6 +166,21 @@ def test_uploaded_photo_is_read(app, fmt, mime):
     assert any("Reading **three." in c.value for c in app.caption)
 
 
+def test_a_phone_photo_on_squared_paper_in_shadow_is_read_with_its_steps(app):
+    """The committed photo of a 5 (a UJI writer's: the committed models trained on UJI's writers, so this
+    checks the page, not the accuracy) shows the photo path's steps before the MNIST ones."""
+    content = (Path(__file__).parent / "data" / "photos" / "shadow_squared_5.jpg").read_bytes()
+    upload(app, "notebook.jpg", content, "image/jpeg")
+    assert predictions(app) == ["5"]
+    assert any("Finding the digit in the photo" in m.value for m in app.markdown)
+
+
+def test_the_camera_is_offered_beside_the_upload(app):
+    app.toggle(key="use_camera").set_value(True).run()
+    assert not app.exception
+    assert len(app.get("camera_input")) == 1
+
+
 def truncated_png() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(buffer, format="PNG")

@@ -8,8 +8,8 @@ Session state used here (all per user):
     canvas             the canvas widget's value (set by the browser; "Clear" empties it).
     canvas_clears      int, bumped by "Clear": part of the canvas's initial drawing, so that the
                        browser's canvas reloads it (empty) without being remounted.
-    input_source       "canvas" or "upload": whichever the user touched last is read.
-    upload_cache       the decoded upload (or its error), keyed by the uploaded file's id.
+    input_source       "canvas", "upload" or "camera": whichever the user touched last is read.
+    upload_cache       the decoded upload or camera photo (or its error), keyed by the file's id.
     readings           the latest digit's key and each model's `Result` for it.
     digit              the `Digit` being read, or None.
     input28            its (28, 28) float32 model input, or None when there is nothing to read
@@ -112,6 +112,10 @@ def _use_upload() -> None:
     st.session_state["input_source"] = "upload" if st.session_state.get("upload") is not None else "canvas"
 
 
+def _use_camera() -> None:
+    st.session_state["input_source"] = "camera" if st.session_state.get("camera") is not None else "canvas"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -162,7 +166,8 @@ def _canvas_widget(brush: int) -> None:
 def _upload_input() -> tuple[Digit | None, str | None]:
     """The uploaded image (the uploader's value in session state) as a Digit, or an error line,
     or (None, None). Decoded once per file."""
-    upload = st.session_state.get("upload")
+    source = "camera" if st.session_state.get("input_source") == "camera" else "upload"
+    upload = st.session_state.get(source)
     if upload is None:
         return None, None
     cache = st.session_state.get("upload_cache")
@@ -181,11 +186,15 @@ def _upload_input() -> tuple[Digit | None, str | None]:
 
 def _upload_widget() -> None:
     """The uploader, in an expander (its value is read by `_upload_input`)."""
-    with st.expander("…or upload a photo or scan of a digit", expanded=st.session_state.get("upload") is not None):
+    with st.expander("…or upload or take a photo of a digit",
+                     expanded=st.session_state.get("upload") is not None or bool(st.session_state.get("use_camera"))):
         st.file_uploader("A photo or scan of one handwritten digit", type=UPLOAD_TYPES, key="upload",
                          max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
         st.caption(f"PNG, JPEG, WebP, BMP or GIF; at most {MAX_UPLOAD_MB} MB and "
-                   f"{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels. Dark ink on light paper or light on dark both work.")
+                   f"{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels. A phone photo of a notebook works: shadows, ruled "
+                   "and squared paper are taken out; the digit should be large and not at the edge.")
+        if st.toggle("Take a photo with the camera", key="use_camera"):
+            st.camera_input("Photograph one digit, large, on paper", key="camera", on_change=_use_camera)
 
 
 def _predictions(models: list[str], digit: Digit) -> Preprocessed:
@@ -201,6 +210,8 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
                 st.error(error)
         st.warning(steps.empty_reason)
         return steps
+    if steps.photo is not None and steps.photo.doubtful:  # more than one mark could be the digit: say so
+        st.warning(steps.photo.doubtful, icon=":material/crop:")
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
     for name, column in zip(models, columns):
         result, error = readings[name]
@@ -226,8 +237,23 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
 STEP_TITLES = ("1 · drawing", "2 · crop", "3 · fit 20×20", "4 · centred 28×28")
 
 
+PHOTO_TITLES = ("a · light flattened", "b · ink found", "c · lines removed (red)", "d · digit chosen")
+
+
+def _photo_steps(steps: Preprocessed) -> None:
+    """A photo's steps before the MNIST ones (from `mnist_core.photo`), and a doubt about the digit chosen."""
+    st.markdown("**Finding the digit in the photo**")
+    st.image(figures.photo_pictures(steps), caption=list(PHOTO_TITLES), output_format="PNG")
+    st.caption("The paper's brightness is estimated at a large scale and divided out (shadows and the darker rim "
+               "vanish), ink is what is darker than its surroundings (Sauvola's local threshold), printed lines "
+               "are taken out by colour and by shape (long straight runs), and the digit is the likeliest mark "
+               "(size, compactness, nearness to the centre; blue box, other candidates orange).")
+
+
 def _what_the_model_sees(steps: Preprocessed, digit: Digit) -> None:
     st.subheader("What the model sees")
+    if steps.photo is not None and steps.photo.box is not None and digit.source == "upload":
+        _photo_steps(steps)
     titles = ("1 · ink found" if digit.source == "upload" else STEP_TITLES[0],) + STEP_TITLES[1:]
     st.image(figures.preprocessing_pictures(steps), caption=list(titles), output_format="PNG")
     top, left_col, bottom, right_col = steps.bbox
@@ -273,10 +299,10 @@ def _panel(models: list[str], brush: int) -> None:
     drawn, strokes = _canvas_input()
     uploaded, upload_error = _upload_input()
     with answer:
-        upload_failed = st.session_state.get("input_source") == "upload" and upload_error is not None
+        upload_failed = st.session_state.get("input_source") in ("upload", "camera") and upload_error is not None
         if upload_failed:
             st.error(upload_error)  # a drawing already on the canvas is still read below
-        use_upload = st.session_state.get("input_source") == "upload" and uploaded is not None
+        use_upload = st.session_state.get("input_source") in ("upload", "camera") and uploaded is not None
         digit = uploaded if use_upload else drawn
         if digit is None and not upload_failed:
             for name in models:  # a broken model is reported at once, not only after a drawing

@@ -81,13 +81,28 @@ def test_model_choice_in_sidebar(app_pages):
     app.assert_no_exception(page)
 
 
+def test_upload_a_shadowed_photo_on_squared_paper(app_pages):
+    """A phone-like photo of a 5 on squared paper with a deep shadow beside it (tests/data/photos) is
+    read as a 5, with the photo path's steps shown."""
+    from pathlib import Path
+
+    photo = Path(__file__).parents[1] / "data" / "photos" / "shadow_squared_5.jpg"
+    page = app_pages()
+    page.get_by_text("…or upload or take a photo of a digit").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
+    app.wait_for_metrics(page, ["5"])
+    page.get_by_text("Finding the digit in the photo").wait_for(timeout=15_000)
+    assert app.error_texts(page) == []
+    app.assert_no_exception(page)
+
+
 def test_upload_a_scan_then_a_corrupt_file(app_pages, tmp_path):
     page = app_pages()
     scan = app.write_scan_png(tmp_path / "scan-of-a-2.png", 2)
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"this is not the rest of a PNG file" * 20)
 
-    page.get_by_text("…or upload a photo or scan of a digit").click()
+    page.get_by_text("…or upload or take a photo of a digit").click()
     dropzone = page.get_by_test_id("stFileUploaderDropzone")
     with page.expect_file_chooser(timeout=15_000) as chooser:
         dropzone.get_by_test_id("stBaseButton-secondary").click()  # the "Upload" button
