@@ -3,6 +3,7 @@ throughput, all in one run so that the ratios compare like with like.
 
     figures = bench.run(repeat=50)
     figures["preprocess_ms"]                       # a 280x280 RGBA canvas drawing -> 28x28
+    figures["photo_ms"]                            # a 12-megapixel phone-like photo (4000x3000 RGB) -> 28x28
     row = figures["models"]["lenet5"]
     row["predict_ms"]      # model.predict on one image
     row["eager_ms"]        # model(x, training=False), eager
@@ -58,6 +59,18 @@ def median_ms(function, repeat: int) -> float:
     return statistics.median(times)
 
 
+def twelve_megapixel_photo() -> np.ndarray:
+    """(3000, 4000, 3) uint8: a 5 on squared paper in a shadow (the committed test photo), enlarged to
+    12 megapixels as a phone gives it. What the photo path costs depends on the pixels' count."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    path = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos" / "shadow_squared_5.jpg"
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB").resize((4000, 3000), Image.BICUBIC))
+
+
 def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
     """Time preprocessing and, for each model, every way of running it (see the module's docstring).
 
@@ -69,6 +82,8 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
     figures = {"backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
                "litert": version("ai-edge-litert"), "repeat": repeat, "batch_images": BATCH_IMAGES,
                "preprocess_ms": median_ms(lambda: preprocess(drawing, CANVAS_BACKGROUND), repeat), "models": {}}
+    photo = twelve_megapixel_photo()
+    figures["photo_ms"] = median_ms(lambda: preprocess(photo), max(3, repeat // 3))
     for name in models:
         figures["models"][name] = time_model(Classifier.load(name, models_dir), drawing, repeat)
     return figures

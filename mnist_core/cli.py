@@ -1,4 +1,4 @@
-"""The command line: `python -m mnist_core {train,calibrate,export,evaluate,predict,bench,maps} ...`.
+"""The command line: `python -m mnist_core {train,calibrate,export,evaluate,predict,bench,photos,maps} ...`.
 
 Exit status: 0 success; 1 some input files could not be read (`predict`, the rest are still
 classified); 2 a usage error, or no usable data or model (one line on stderr, no traceback).
@@ -316,7 +316,8 @@ def format_bench(figures: dict) -> str:
     """The figures of `bench.run` as a text table."""
     lines = [f"Keras {figures['keras']} on {figures['backend']} {figures['tensorflow']}, LiteRT {figures['litert']}; "
              f"median of {figures['repeat']} runs, one 28x28 image unless said (ms)",
-             f"preprocess (the app's 280x280 canvas -> 28x28): {figures['preprocess_ms']:8.3f}", "",
+             f"preprocess (the app's 280x280 canvas -> 28x28): {figures['preprocess_ms']:8.3f}",
+             f"preprocess (a 12-megapixel photo -> 28x28):     {figures['photo_ms']:8.3f}", "",
              f"{'model':8} {'predict':>9} {'eager':>9} {'tf.function':>12} {'LiteRT':>9} {'classify':>9} "
              f"{'predict/classify':>17} {'batch images/s':>15}"]
     for name, row in figures["models"].items():
@@ -335,6 +336,15 @@ def cmd_bench(args) -> int:
 
     figures = bench.run(args.repeat, models_dir=_models_dir(args))
     print(json.dumps(figures) if args.json else format_bench(figures))
+    return 0
+
+
+def cmd_photos(args) -> int:
+    from .paper_photos import score
+
+    for population, models in score(args.count, args.seed, args.models_dir).items():
+        for name, kinds in models.items():
+            print(f"{population:9} {name:6} " + "  ".join(f"{k} {v:.1%}" for k, v in kinds.items()))
     return 0
 
 
@@ -437,6 +447,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     bench.add_argument("--models-dir", help=models_dir_help)
     bench.set_defaults(run=cmd_bench)
+
+    photos = commands.add_parser("photos", help="accuracy on generated phone-like photos of paper, per paper and light",
+                                 description="Generate COUNT photos of each population's pen digits (plain, ruled, "
+                                             "squared paper; even light or a shadow) and read them as uploads, each "
+                                             "population by the fold model that never saw it.")
+    photos.add_argument("--count", type=_positive, default=150, help="photos per population (default 150)")
+    photos.add_argument("--seed", type=int, default=2026, help="the photos' seed (default 2026; 11 was used to tune)")
+    photos.add_argument("--models-dir", help=models_dir_help)
+    photos.set_defaults(run=cmd_photos)
 
     maps = commands.add_parser("maps", help="compute the Data tab's PCA and t-SNE maps now (minutes)",
                                description="Compute the PCA and t-SNE maps of the data and keep them on disk "

@@ -625,3 +625,35 @@ def _shadow_beside(strokes: list, seed: int) -> Photo:
 
 if __name__ == "__main__":
     write_sample(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "tests/data/photos")
+
+
+def score(count: int = 150, seed: int = 2026, models_dir=None) -> dict:
+    """Accuracy of each model on `count` photos of each population's digits (`photo_set`), read as an
+    upload is (`load_image`, then `preprocess`, then the model and its "not a digit" rule), by the
+    fold model that never saw that population (models/crossval: fold1 without pendigits, fold2
+    without UJI). Returns {population: {model: {"paper/light": accuracy, ..., "all": accuracy}}}.
+    """
+    from pathlib import Path
+
+    from .classifier import MODEL_NAMES, Classifier
+    from .images import load_image
+    from .pendigits import load_pendigits, load_uji
+    from .preprocess import preprocess
+
+    root = Path(models_dir) if models_dir else Path(__file__).resolve().parents[1] / "models"
+    folds = {"pendigits": (load_pendigits, root / "crossval" / "fold1"), "uji": (load_uji, root / "crossval" / "fold2")}
+    figures = {}
+    for population, (load, fold) in folds.items():
+        classifiers = {name: Classifier.load(name, fold) for name in MODEL_NAMES}
+        hits = {name: {} for name in classifiers}
+        for photo in photo_set(load(), count, seed=seed):
+            steps = preprocess(load_image(photo.jpeg))
+            for name, classifier in classifiers.items():
+                label = None
+                if not steps.empty:
+                    p = classifier.probabilities(steps.image[None])[0]
+                    label = None if p.max() < classifier.not_digit_below else int(p.argmax())
+                hits[name].setdefault(f"{photo.paper}/{photo.light}", []).append(label == photo.label)
+        figures[population] = {name: {**{k: float(np.mean(v)) for k, v in sorted(kinds.items())},
+                                      "all": float(np.mean(sum(kinds.values(), [])))} for name, kinds in hits.items()}
+    return figures
