@@ -159,7 +159,7 @@ def _glyph(character: str, font: str, size: int = 120) -> np.ndarray:
     face = ImageFont.truetype(font, size) if font else ImageFont.load_default(size)
     canvas = Image.new("L", (2 * size, 2 * size), 0)
     ImageDraw.Draw(canvas).text((size // 2, size // 4), character, fill=255, font=face)
-    return preprocess(np.asarray(canvas)).image
+    return preprocess(np.asarray(canvas), background=0.0).image  # a canvas: white on black, known
 
 
 def font_letters(count: int, seed: int = 0) -> np.ndarray:

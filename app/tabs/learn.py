@@ -50,7 +50,7 @@ def _example(data) -> tuple[np.ndarray, str]:
         return data.x_train[0], f"MNIST training image #0, labelled {data.y_train[0]}"
     drawing = current_drawing()
     if drawing is None:
-        drawing = preprocess(example_drawing()).image
+        drawing = preprocess(example_drawing(), background=0.0).image
     return np.round(drawing * 255).astype(np.uint8), "a drawn 7 (no MNIST data here), as the model sees it"
 
 
@@ -96,7 +96,7 @@ def render(models: list[str], *args) -> None:
         "keeping its aspect ratio**; the scaling is anti-aliased, which is where the grey levels come from. "
         "It was then placed in a 28 × 28 field so that its **centre of mass** sits at the centre. The app does "
         "the same to every drawing (`mnist_core.preprocess`), step by step:")
-    steps = preprocess(_nist_like(digit))
+    steps = preprocess(_nist_like(digit), background=1.0)  # white paper, known
     st.plotly_chart(preprocessing_strip(steps, first_title="1 · a large black-and-white scan"), config=figs.CONFIG,
                     key="learn_steps")
     st.caption("The same digit drawn large, off-centre and black and white (as a NIST scan), then: the ink's "
