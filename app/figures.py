@@ -15,7 +15,7 @@ import io
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from mnist_core.preprocess import CENTRE, Preprocessed
 
@@ -193,12 +193,15 @@ def _grey_picture(ink: np.ndarray, size: tuple[int, int], resample) -> Image.Ima
     return grey.resize(size, resample).convert("RGB")
 
 
-def photo_pictures(steps: Preprocessed, side: int = 180) -> list:
+def photo_pictures(steps: Preprocessed, marks: tuple = (), side: int = 180) -> list:
     """The photo path's steps before the MNIST ones, as four pictures for `st.image`, from
     `mnist_core.photo`: the light flattened, the ink found, the printed lines removed (in red),
-    the digit chosen (blue box; other marks that could be a digit in orange).
+    the digit chosen (full white, blue box; the rest of the ink dim, other marks that could be
+    a digit in orange boxes).
 
     steps: a `Preprocessed` with its `.photo` (`PhotoSteps`: (h, w) grey, flattened, found, lines, chosen).
+    marks: the candidate marks' boxes (top, left, bottom, right) as shares of the height and
+    width, numbered 1, 2, ... on the last picture so that a person can say which is the digit.
     """
     photo = steps.photo
     height, width = photo.grey.shape
@@ -208,11 +211,16 @@ def photo_pictures(steps: Preprocessed, side: int = 180) -> list:
     rgb = np.repeat(photo.found[:, :, None], 3, axis=2).astype(np.uint8) * 255
     rgb[photo.lines] = _rgb(MARK)
     lines = Image.fromarray(rgb).resize(size, Image.BILINEAR)
-    chosen = _grey_picture(photo.chosen, size, Image.BILINEAR)
+    rest = 0.35 * (photo.found & ~photo.lines)
+    chosen = _grey_picture(np.maximum(photo.chosen, rest), size, Image.BILINEAR)
     pen, scale = ImageDraw.Draw(chosen), side / height
     for box, colour in [(b, OTHER) for b in photo.others] + ([(photo.box, BOX)] if photo.box else []):
         top, left, bottom, right = box
         pen.rectangle([left * scale, top * scale, right * scale - 1, bottom * scale - 1], outline=_rgb(colour), width=2)
+    font = ImageFont.load_default(size=16)
+    for number, (top, left, _, _) in enumerate(marks, start=1):
+        pen.text((left * size[0] + 3, max(0, top * size[1] - 18)), str(number), fill=(255, 255, 255), font=font,
+                 stroke_width=2, stroke_fill=(0, 0, 0))
     return [flattened, found, lines, chosen]
 
 

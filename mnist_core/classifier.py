@@ -125,14 +125,15 @@ class Classifier:
         model, card = load_keras(name, models_dir)
         return cls(model, card, name, _load_fast_path(models_dir, name, card))
 
-    def classify(self, image, background=None) -> Result:
+    def classify(self, image, background=None, near=None) -> Result:
         """Preprocess any image (see `preprocess`; `background` is the paper's colour if known,
-        e.g. 0.0 for the app's black canvas) and classify it. An image with no ink gives label
+        e.g. 0.0 for the app's black canvas; `near`, where a person pointed at the digit in a photo)
+        and classify it. An image with no ink gives label
         None, zero probabilities and a reason; a drawing that is no digit (a tap, a letter, a
         scribble: calibrated top probability below the card's `not_digit_below`) gives label None,
         `not_digit`, its ten probabilities and a reason naming the nearest digit. Never an
         exception for odd pixels."""
-        steps = preprocess(image, background)
+        steps = preprocess(image, background, near)
         if steps.empty:
             return Result(None, np.zeros(10, np.float32), steps.image, steps, self.name, self.unsure_below)
         probabilities = self.probabilities(steps.image[None])[0]

@@ -385,7 +385,8 @@ def _pieces(ink: np.ndarray, short: int) -> tuple[np.ndarray, int]:
     return np.where(ink, labels, 0), count
 
 
-def choose(ink: np.ndarray) -> tuple[np.ndarray, Box | None, tuple[Box, ...], str | None]:
+def choose(ink: np.ndarray, near: tuple[float, float] | None = None
+           ) -> tuple[np.ndarray, Box | None, tuple[Box, ...], str | None]:
     """The digit among the pieces of ink (h, w) bool.
 
     Each piece (`_pieces`) that is digit-like (MIN_HEIGHT..MAX_HEIGHT of the short side tall,
@@ -393,6 +394,8 @@ def choose(ink: np.ndarray) -> tuple[np.ndarray, Box | None, tuple[Box, ...], st
     image's edge (a page's border, a corner's shadow) and weighted down with its distance from
     the centre. The best is the digit, joined by the pieces within NEAR of its height of its box
     (a 5's top bar, a stroke cut by a removed line) while the whole stays digit-shaped.
+    near: (row, col) as shares of the height and width, where a person pointed: the digit is
+    then the digit-like piece whose box holds that point (else the nearest), never doubtful.
     Returns (mask (h, w) bool, box or None, the other candidates' boxes, a doubt or None).
     """
     h, w = ink.shape
@@ -420,8 +423,7 @@ def choose(ink: np.ndarray) -> tuple[np.ndarray, Box | None, tuple[Box, ...], st
     if scores.max() <= 0:
         return ink & False, None, (), None
     order = np.argsort(-scores)
-    best = int(order[0])
-    rows, cols = slices[best]
+    best = int(order[0]) if near is None else _nearest(slices, scores, (near[0] * h, near[1] * w))
     members, (top, left, bottom, right) = [best], _slice_box(slices[best])
     for i in np.argsort(-mass):  # the pieces beside it, largest first, while the whole stays digit-shaped
         s = slices[i]
@@ -436,13 +438,22 @@ def choose(ink: np.ndarray) -> tuple[np.ndarray, Box | None, tuple[Box, ...], st
             members.append(int(i))
             top, left, bottom, right = union
     mask = np.isin(labels, np.asarray(members) + 1)
-    others = [int(i) for i in order[1:] if scores[i] > 0 and i not in members]
+    others = [int(i) for i in order if scores[i] > 0 and i not in members]
     boxes = tuple(_slice_box(slices[i]) for i in others)
     doubt = None
-    if others and scores[others[0]] >= DOUBTFUL * scores[best]:
-        doubt = (f"{len(others) + 1} marks here could be the digit; reading the likeliest. "
-                 "If it is another, crop the photo to it.")
+    if near is None and others and scores[others[0]] >= DOUBTFUL * scores[best]:
+        doubt = f"{len(others) + 1} marks here could be the digit; reading the likeliest."
     return mask, _box(mask), boxes, doubt
+
+
+def _nearest(slices, scores: np.ndarray, point: tuple[float, float]) -> int:
+    """The index of the digit-like piece (scores > 0) whose box (slices[i]) holds point (row, col)
+    in pixels, or else whose box is nearest to it."""
+    def distance(i: int) -> float:
+        rows, cols = slices[i]
+        return float(np.hypot(max(rows.start - point[0], 0, point[0] - rows.stop),
+                              max(cols.start - point[1], 0, point[1] - cols.stop)))
+    return min(np.flatnonzero(scores > 0), key=lambda i: (distance(int(i)), -scores[i]))
 
 
 def _touches_edge(s, h: int, w: int) -> bool:
@@ -470,7 +481,7 @@ def graded_ink(darkness: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.zeros(darkness.shape, np.float32)
     level = max(float(np.percentile(darkness[mask], 90)), MIN_DARKNESS)
     floor = min(2 * _spread(darkness), level / 2)
-    near = ndimage.binary_dilation(mask, structure=np.ones((5, 5), bool))
+    near = ndimage.maximum_filter(mask.view(np.uint8), size=5).view(bool)  # a 5x5 dilation, separable: 4x faster
     return np.where(near, np.clip((darkness - floor) / (level - floor), 0, 1), 0).astype(np.float32)
 
 
@@ -487,12 +498,18 @@ def thicken(ink: np.ndarray, mask: np.ndarray, box: Box) -> np.ndarray:
     radius = (MIN_STROKE * max(bottom - top, right - left) - width) / 2
     if radius < 0.5:
         return ink
-    disc = disk(int(round(radius)))
-    return ndimage.grey_dilation(ink, footprint=disc)
+    reach = int(round(radius))
+    # Only around the digit (its ink lies within 2 pixels of its box): the whole grid took 36 ms.
+    rows = slice(max(0, top - reach - 3), bottom + reach + 3)
+    cols = slice(max(0, left - reach - 3), right + reach + 3)
+    widened = ink.copy()
+    widened[rows, cols] = ndimage.grey_dilation(ink[rows, cols], footprint=disk(reach))
+    return widened
 
 
-def find_ink(image) -> PhotoSteps:
+def find_ink(image, near: tuple[float, float] | None = None) -> PhotoSteps:
     """A photo or scan (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1] -> its `PhotoSteps`.
+    near: where a person pointed at the digit, (row, col) as shares of the height and width (`choose`).
 
     Deterministic. About 60-100 ms for a 12-megapixel photo on one core (most of it in reducing
     it to the working grid and in Sauvola's threshold); see `mnist_core.bench`.
@@ -511,7 +528,7 @@ def find_ink(image) -> PhotoSteps:
     found = hysteresis(sure, faint)
     lines = remove_lines(faint, darkness, chroma) & found  # sought on all the faint ink: lines show whole there
     kept = hysteresis(sure & ~lines, faint & ~lines)
-    mask, box, others, doubt = choose(kept)
+    mask, box, others, doubt = choose(kept, near)
     if box is not None:
         chosen = thicken(graded_ink(darkness, mask), mask, box)
     else:

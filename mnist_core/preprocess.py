@@ -188,20 +188,21 @@ def _empty(ink: np.ndarray, bbox, reason: str, photo: PhotoSteps | None = None) 
     return Preprocessed(ink, bbox, np.zeros((0, 0), np.float32), blank, (0, 0), CENTRE, reason, photo)
 
 
-def preprocess(image, background=None) -> Preprocessed:
+def preprocess(image, background=None, near=None) -> Preprocessed:
     """Any image of one digit -> the 28x28 MNIST form, with each step kept.
 
     image: (H, W), (H, W, 3) or (H, W, 4) array, uint8 or float in [0, 1], or a PIL image; any
     size and polarity. background: the paper's colour if known (see `ink_mask`); without it and
     without transparency the image is a photo or scan and goes through `mnist_core.photo`
-    (its steps in `.photo`). Returns a `Preprocessed` whose `.image` is (28, 28) float32 in
+    (its steps in `.photo`; `near`, (row, col) as shares of the height and width, is where a
+    person pointed at the digit among several marks). Returns a `Preprocessed` whose `.image` is (28, 28) float32 in
     [0, 1], light digit on dark. No ink, a dot, or an image mostly covered in ink gives an empty
     result (`.empty_reason` says which), never something to classify. Deterministic.
     """
     array = _as_array(image)
     photo = None
     if background is None and not has_alpha(array):
-        photo = find_ink(array[:, :, :3] if array.ndim == 3 else array)
+        photo = find_ink(array[:, :, :3] if array.ndim == 3 else array, near)
         ink = photo.chosen
         if photo.box is None:
             reason = (NO_DIGIT if photo.found.any() else "No ink: draw a digit (or upload an image of one).")

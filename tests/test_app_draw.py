@@ -175,6 +175,25 @@ def test_a_phone_photo_on_squared_paper_in_shadow_is_read_with_its_steps(app):
     assert any("Finding the digit in the photo" in m.value for m in app.markdown)
 
 
+def test_a_person_chooses_which_mark_in_a_photo_is_the_digit(app):
+    """A photo with a 1 and an 8: the likeliest (the 8) is read, both are numbered, and choosing
+    the other reads the 1; a new photo starts again from its likeliest mark."""
+    from test_photo import two_digits_side_by_side
+
+    buffer = io.BytesIO()
+    Image.fromarray(two_digits_side_by_side()).save(buffer, format="PNG")
+    upload(app, "two.png", buffer.getvalue())
+    assert predictions(app) == ["8"]
+    marks = next(b for b in app.button_group if b.label == "Which mark is the digit?")
+    assert marks.options == ["1 (likeliest)", "2"] and marks.value == 1
+    marks.set_value(2)
+    run(app)
+    assert predictions(app) == ["1"]
+    content = (Path(__file__).parent / "data" / "photos" / "shadow_squared_5.jpg").read_bytes()
+    upload(app, "notebook.jpg", content, "image/jpeg")
+    assert predictions(app) == ["5"]
+
+
 def test_the_camera_is_offered_beside_the_upload(app):
     app.toggle(key="use_camera").set_value(True).run()
     assert not app.exception

@@ -108,3 +108,29 @@ def test_a_blank_or_flat_photo_has_no_ink():
     for image in (np.full((900, 1200, 3), 200, np.uint8), np.zeros((600, 800), np.uint8)):
         result = preprocess(image)
         assert result.empty and result.empty_reason.startswith("No ink")
+
+
+def two_digits_side_by_side() -> np.ndarray:
+    """(300, 600, 3) uint8: the committed photos' 1 (left, evenly lit) and 8 (right, in a shadow)."""
+    one = load_image(PHOTOS / "06_plain_even_1.jpg")[0:300, 50:350]
+    eight = load_image(PHOTOS / "07_plain_shadow_8.jpg")[60:360, 216:516]
+    return np.concatenate([one, eight], axis=1)
+
+
+def test_a_person_points_at_the_digit_among_several_marks():
+    """With two digits on the page, one is read and the other offered as a candidate; pointing
+    at either (a share of the height and width) reads that one, and the other becomes the candidate."""
+    from mnist_core.classifier import Classifier
+
+    classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
+    photo = two_digits_side_by_side()
+    unpointed = find_ink(photo)
+    assert len(unpointed.others) == 1
+    for near, label, side in [((0.5, 0.25), 1, "left"), ((0.4, 0.8), 8, "right")]:
+        result = classifier.classify(photo, near=near)
+        steps = result.preprocessed.photo
+        centre = (steps.box[1] + steps.box[3]) / 2 / photo.shape[1]
+        assert (centre < 0.5) == (side == "left") and result.label == label, (near, steps.box, result.label)
+        assert len(steps.others) == 1 and steps.doubtful is None
+    # a point on bare paper takes the nearest mark's box
+    assert find_ink(photo, near=(0.05, 0.02)).box == find_ink(photo, near=(0.5, 0.25)).box

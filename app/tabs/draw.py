@@ -9,7 +9,9 @@ Session state used here (all per user):
     canvas_clears      int, bumped by "Clear": part of the canvas's initial drawing, so that the
                        browser's canvas reloads it (empty) without being remounted.
     input_source       "canvas", "upload" or "camera": whichever the user touched last is read.
-    upload_cache       the decoded upload or camera photo (or its error), keyed by the file's id.
+    upload_cache       the decoded upload or camera photo (or its error), keyed by the file's id,
+                       and the marks in it that could be the digit (boxes as shares of its size).
+    mark:<file id>     which of those marks the person says is the digit (1, the likeliest, by default).
     readings           the latest digit's key and each model's `Result` for it.
     digit              the `Digit` being read, or None.
     input28            its (28, 28) float32 model input, or None when there is nothing to read
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
@@ -51,6 +53,7 @@ class Digit:
     source: "canvas", "upload" or "example".
     name:   what to call it on the page ("your drawing", the file's name, ...).
     key:    identifies these pixels (a hash or the upload's id), for the per-session results cache.
+    near:   where the person pointed at the digit in a photo, (row, col) as shares of its size, or None.
 
     `background` is the paper's colour when known: the canvas is black (its pixels come opaque,
     so the core would otherwise guess the background from the border, wrongly when it is inked).
@@ -60,6 +63,7 @@ class Digit:
     source: str
     name: str
     key: str
+    near: tuple[float, float] | None = None
 
     @property
     def background(self) -> float | None:
@@ -93,7 +97,7 @@ def read(name: str, digit: Digit) -> tuple[Result | None, str | None]:
         memo.clear()
         memo["key"] = digit.key
     if name not in memo:
-        memo[name] = classifier.classify(digit.pixels, digit.background)
+        memo[name] = classifier.classify(digit.pixels, digit.background, digit.near)
     return memo[name], None
 
 
@@ -184,6 +188,21 @@ def _upload_input() -> tuple[Digit | None, str | None]:
     return cache["digit"], cache["error"]
 
 
+def _mark_key() -> str:
+    return "mark:" + (st.session_state.get("upload_cache") or {}).get("id", "")
+
+
+def _pointed(digit: Digit | None) -> Digit | None:
+    """The upload as the person pointed at it: read at the mark they chose (`mark:<file id>`), if
+    not the likeliest. The marks are those of its first reading, so their numbers stay put."""
+    marks = (st.session_state.get("upload_cache") or {}).get("marks", ())
+    choice = st.session_state.get(_mark_key()) or 1
+    if digit is None or not 1 < choice <= len(marks):
+        return digit
+    top, left, bottom, right = marks[choice - 1]
+    return replace(digit, near=((top + bottom) / 2, (left + right) / 2), key=f"{digit.key}:mark{choice}")
+
+
 def _upload_widget() -> None:
     """The uploader, in an expander (its value is read by `_upload_input`)."""
     with st.expander("…or upload or take a photo of a digit",
@@ -203,7 +222,7 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
     readings = {name: read(name, digit) for name in models}
     steps = next((r.preprocessed for r, _ in readings.values() if r is not None), None)
     if steps is None:
-        steps = preprocess(digit.pixels, digit.background)
+        steps = preprocess(digit.pixels, digit.background, digit.near)
     if steps.empty:
         for _, error in readings.values():
             if error:
@@ -211,7 +230,8 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
         st.warning(steps.empty_reason)
         return steps
     if steps.photo is not None and steps.photo.doubtful:  # more than one mark could be the digit: say so
-        st.warning(steps.photo.doubtful, icon=":material/crop:")
+        st.warning(f"{steps.photo.doubtful} If it is another, choose its number under “Finding the digit”.",
+                   icon=":material/crop:")
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
     for name, column in zip(models, columns):
         result, error = readings[name]
@@ -240,10 +260,26 @@ STEP_TITLES = ("1 · drawing", "2 · crop", "3 · fit 20×20", "4 · centred 28�
 PHOTO_TITLES = ("a · light flattened", "b · ink found", "c · lines removed (red)", "d · digit chosen")
 
 
-def _photo_steps(steps: Preprocessed) -> None:
-    """A photo's steps before the MNIST ones (from `mnist_core.photo`), and a doubt about the digit chosen."""
+MAX_MARKS = 6  # at most this many marks are offered as the digit
+
+
+def _photo_steps(steps: Preprocessed, digit: Digit) -> None:
+    """A photo's steps before the MNIST ones (from `mnist_core.photo`), and, when more than one
+    mark could be the digit, a choice of which (numbered on the last picture)."""
     st.markdown("**Finding the digit in the photo**")
-    st.image(figures.photo_pictures(steps), caption=list(PHOTO_TITLES), output_format="PNG")
+    cache = st.session_state.get("upload_cache") or {}
+    photo = steps.photo
+    if digit.near is None:  # the first reading's candidates, likeliest first, keep their numbers
+        height, width = photo.grey.shape
+        cache["marks"] = tuple((t / height, l / width, b / height, r / width)
+                               for t, l, b, r in ((photo.box,) + photo.others)[:MAX_MARKS])
+    marks = cache.get("marks", ())
+    st.image(figures.photo_pictures(steps, marks if len(marks) > 1 else ()), caption=list(PHOTO_TITLES),
+             output_format="PNG")
+    if len(marks) > 1:
+        st.segmented_control("Which mark is the digit?", range(1, len(marks) + 1), default=1, key=_mark_key(),
+                             format_func=lambda n: f"{n}" + (" (likeliest)" if n == 1 else ""),
+                             help="The numbers are on the last picture. The one chosen is read (blue box).")
     st.caption("The paper's brightness is estimated at a large scale and divided out (shadows and the darker rim "
                "vanish), ink is what is darker than its surroundings (Sauvola's local threshold), printed lines "
                "are taken out by colour and by shape (long straight runs), and the digit is the likeliest mark "
@@ -253,7 +289,7 @@ def _photo_steps(steps: Preprocessed) -> None:
 def _what_the_model_sees(steps: Preprocessed, digit: Digit) -> None:
     st.subheader("What the model sees")
     if steps.photo is not None and steps.photo.box is not None and digit.source == "upload":
-        _photo_steps(steps)
+        _photo_steps(steps, digit)
     titles = ("1 · ink found" if digit.source == "upload" else STEP_TITLES[0],) + STEP_TITLES[1:]
     st.image(figures.preprocessing_pictures(steps), caption=list(titles), output_format="PNG")
     top, left_col, bottom, right_col = steps.bbox
@@ -298,6 +334,7 @@ def _panel(models: list[str], brush: int) -> None:
         answer = st.container()
     drawn, strokes = _canvas_input()
     uploaded, upload_error = _upload_input()
+    uploaded = _pointed(uploaded)
     with answer:
         upload_failed = st.session_state.get("input_source") in ("upload", "camera") and upload_error is not None
         if upload_failed:
