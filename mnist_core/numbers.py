@@ -35,7 +35,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from .preprocess import MAX_COVERAGE, bounding_box, centre_by_mass, fit_box, ink_mask
+from .preprocess import MAX_COVERAGE, bounding_box, centre_by_mass, fit_box, has_alpha, ink_mask
 from .strokes import render_strokes
 
 MAX_DIGITS = 12
@@ -55,6 +55,7 @@ MAX_FILL = 0.8  # a digit inks at most this share of its box; more is a blot
 MAX_LENGTH = 6.0  # a digit's pen path is at most this many times the number's height
 MIN_CONFIDENCE = 0.5  # mean confidence below this over all digits: not a number
 MAX_PIECES = 300  # more separate marks than this is noise, not a number
+PHOTO_GAP = 1.1  # in a photo, strokes less than this many stroke widths apart are one piece (a faint stretch missed)
 
 Box = tuple[int, int, int, int]  # (top, left, bottom, right) in input pixels, bottom/right exclusive
 ClassifyBatch = Callable[[np.ndarray], np.ndarray]
@@ -319,11 +320,12 @@ def segment_strokes(strokes: Sequence, width: float = 20.0) -> Segmentation:
     return Segmentation(_segments(groups, height, width), height)
 
 
-def segment_ink(ink: np.ndarray, classify_batch: ClassifyBatch | None = None) -> Segmentation:
+def segment_ink(ink: np.ndarray, classify_batch: ClassifyBatch | None = None, gap: float = 0.0) -> Segmentation:
     """Segment a number given as ink: (H, W) float32 in [0, 1], 1 = ink; `classify_batch`, if
     given, decides on pieces wide enough for two digits that have no cheap cut (`recognised_cut`).
 
-    Connected components of the ink (> 0.5, 8-connected, `scipy.ndimage.label`); specks (less
+    Connected components of the ink (> 0.5, 8-connected, `scipy.ndimage.label`), strokes less
+    than `gap` stroke widths apart joined (a photo's faint stretch of a stroke, missed); specks (less
     than SPECK of the largest component's ink and smaller than SPECK_SIZE of the number's
     height) are dropped; the rest are grouped by horizontal overlap (`group_by_overlap`) and
     each group split if too wide (`split_columns`). Faint ink (<= 0.5) goes with the component
@@ -337,7 +339,11 @@ def segment_ink(ink: np.ndarray, classify_batch: ClassifyBatch | None = None) ->
         return Segmentation((), 0.0, NO_INK)
     if mask.mean() > MAX_COVERAGE:
         return Segmentation((), 0.0, MOSTLY_INK)
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    stroke = stroke_width(ink)
+    reach = int(gap * stroke / 2)  # a square dilation by `reach` bridges gaps up to 2 x reach
+    joined = ndimage.maximum_filter(mask.view(np.uint8), size=2 * reach + 1).view(bool) if reach else mask
+    labels, count = ndimage.label(joined, structure=np.ones((3, 3), bool))
+    labels = np.where(mask, labels, 0)
     if count > MAX_PIECES:
         return Segmentation((), 0.0, TOO_MANY_MARKS)
     # each faint pixel joins the component nearest to it, so that anti-aliased edges are kept
@@ -361,7 +367,7 @@ def segment_ink(ink: np.ndarray, classify_batch: ClassifyBatch | None = None) ->
         own = np.isin(labels[top:bottom, left:right], ids)
         groups.append(((top, left, bottom, right), np.where(own, ink[top:bottom, left:right], 0).astype(np.float32)))
     height = _typical_height([b[2] - b[0] for b, _ in groups])
-    return Segmentation(_segments(groups, height, stroke_width(ink), classify_batch), height)
+    return Segmentation(_segments(groups, height, stroke, classify_batch), height)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -427,6 +433,8 @@ def read_strokes(strokes: Sequence, classify_batch: ClassifyBatch, width: float 
 
 def read_image(image, classify_batch: ClassifyBatch, background=None, not_digit_below: float = 0.0) -> NumberReading:
     """Read a number from any image `preprocess.ink_mask` accepts ((H, W) ink float32 in [0, 1],
-    grey, RGB or RGBA, any polarity; `background` the paper's colour if known), see
-    `segment_ink` and `read_segments`."""
-    return read_segments(segment_ink(ink_mask(image, background), classify_batch), classify_batch, not_digit_below)
+    grey, RGB or RGBA, any polarity; `background` the paper's colour if known, else it is a
+    photo: strokes PHOTO_GAP apart are joined), see `segment_ink` and `read_segments`."""
+    photo = background is None and not has_alpha(np.asarray(image))
+    segmentation = segment_ink(ink_mask(image, background), classify_batch, PHOTO_GAP if photo else 0.0)
+    return read_segments(segmentation, classify_batch, not_digit_below)
