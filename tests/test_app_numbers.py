@@ -180,3 +180,25 @@ def test_a_letter_among_digits_gets_one_line(app):
                                                          "look like a digit (the nearest would be a "), \
         (warnings, numbers(app), [m.value for m in tab(app).markdown][:5])
     assert numbers(app) == [] and not tab(app).error
+
+
+def test_a_photographed_number_is_uploaded_and_read(app):
+    """The committed photo of 8866 on squared paper in a shadow (a UJI writer's, whom the committed models
+    trained on: this checks the page, not the accuracy) reads 8866; a bad
+    file gets one error line; writing on the canvas reads the writing again."""
+    from pathlib import Path
+
+    content = (Path(__file__).parent / "data" / "photos" / "number_8866.jpg").read_bytes()
+    tab(app).file_uploader(key="numbers_upload").set_value(("notebook.jpg", content, "image/jpeg"))
+    run(app)
+    assert numbers(app) == ["8866"]
+    assert any("Reading **notebook.jpg**" in c.value for c in tab(app).caption)
+    tab(app).file_uploader(key="numbers_upload").set_value(("notes.png", b"not pixels" * 30, "image/png"))
+    run(app)
+    errors = [e.value for e in tab(app).error]
+    assert len(errors) == 1 and "notes.png" in errors[0] and "\n" not in errors[0]
+    strokes, width = compose([4, 2])
+    write(app, strokes, width)
+    app.session_state["numbers_source"] = "canvas"  # the canvas's on_change, which AppTest does not fire
+    run(app)
+    assert numbers(app) == ["42"] and not tab(app).error

@@ -28,17 +28,14 @@ import numpy as np
 import streamlit as st
 
 from app import feedback, figures, lesson_link
+from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded, one_line
 from app.resources import load_classifier
 from app.tabs import presenter
 from mnist_core.classifier import Result
 from mnist_core import lesson
-from mnist_core.images import ImageError, load_image
 from mnist_core.preprocess import Preprocessed, preprocess
 
 CANVAS_PX = 280
-MAX_UPLOAD_MB = 10  # also `server.maxUploadSize` in .streamlit/config.toml
-MAX_UPLOAD_PIXELS = 16_000_000  # a 12-megapixel phone photo fits; each pixel costs ~20 bytes in a session
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 HINT = "Draw a digit, 0 to 9, in the black square. The models read it as soon as you lift the pen."
 UNSURE_HELP = ("The two likeliest digits are shown when the model's calibrated confidence is below the level at "
                "which its answers were right 99.5 % of the time on real drawings of populations it never trained "
@@ -120,10 +117,6 @@ def _use_camera() -> None:
     st.session_state["input_source"] = "camera" if st.session_state.get("camera") is not None else "canvas"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _canvas_input() -> tuple[Digit | None, dict | None]:
     """The drawing the browser last sent: the canvas widget's value in session state, read before
     the canvas is drawn again (see `_panel`), through the component's own `CanvasResult`. Returns
@@ -174,18 +167,10 @@ def _upload_input() -> tuple[Digit | None, str | None]:
     upload = st.session_state.get(source)
     if upload is None:
         return None, None
-    cache = st.session_state.get("upload_cache")
-    if cache is None or cache["id"] != upload.file_id:
-        try:
-            pixels = load_image(upload.getvalue(), max_bytes=MAX_UPLOAD_MB * 1024 * 1024,
-                                max_pixels=MAX_UPLOAD_PIXELS)
-            cache = {"id": upload.file_id, "digit": Digit(pixels, "upload", _one_line(upload.name),
-                                                          "upload:" + upload.file_id), "error": None}
-        except ImageError as error:
-            cache = {"id": upload.file_id, "digit": None,
-                     "error": _one_line(f"Cannot read {upload.name}: {error}. Try another file, or draw instead.")}
-        st.session_state["upload_cache"] = cache
-    return cache["digit"], cache["error"]
+    cache = decoded(upload, "upload_cache")
+    if cache["pixels"] is None:
+        return None, cache["error"]
+    return Digit(cache["pixels"], "upload", cache["name"], "upload:" + cache["id"]), None
 
 
 def _mark_key() -> str:
@@ -209,8 +194,7 @@ def _upload_widget() -> None:
                      expanded=st.session_state.get("upload") is not None or bool(st.session_state.get("use_camera"))):
         st.file_uploader("A photo or scan of one handwritten digit", type=UPLOAD_TYPES, key="upload",
                          max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
-        st.caption(f"PNG, JPEG, WebP, BMP or GIF; at most {MAX_UPLOAD_MB} MB and "
-                   f"{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels. A phone photo of a notebook works: shadows, ruled "
+        st.caption(f"{LIMITS} A phone photo of a notebook works: shadows, ruled "
                    "and squared paper are taken out; the digit should be large and not at the edge.")
         if st.toggle("Take a photo with the camera", key="use_camera"):
             st.camera_input("Photograph one digit, large, on paper", key="camera", on_change=_use_camera)

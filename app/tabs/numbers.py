@@ -7,13 +7,17 @@ strokes), which costs little: a reading is kept for the drawing it was made of.
 What is read: the canvas's vector strokes (`json_data`, fabric.js paths, turned into pen paths by
 `mnist_core.canvas_paths`), grouped into digits by their horizontal overlap and read by
 `mnist_core.numbers.read_strokes`; without usable vector data, the canvas's PNG through
-`read_image`. No number (no ink, a scribble, more than 12 digits, digits read with little
+`read_image`. A photo or scan of a number (uploaded, or taken with the camera) is read by
+`read_image` through the photo path (`mnist_core.photo`: light flattened, printed lines
+removed). No number (no ink, a scribble, more than 12 digits, digits read with little
 confidence) gives one warning line, never a traceback.
 
 Session state used here (all per user):
     numbers_canvas         the canvas widget's value (set by the browser; "Clear" empties it).
     numbers_canvas_clears  int, bumped by "Clear" (see the Draw tab's `canvas_clears`).
     numbers_readings       the latest drawing's key and each model's NumberReading of it.
+    numbers_source         "canvas", "upload" or "camera": whichever the user touched last is read.
+    numbers_upload_cache   the decoded upload or camera photo (or its error), keyed by the file's id.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import streamlit as st
 from app import figures, number_figures
 from app.resources import load_classifier
 from app.tabs.draw import canvas_value
+from app.uploads import LIMITS, MAX_UPLOAD_MB, UPLOAD_TYPES, decoded
 from mnist_core.canvas_paths import FabricPathError, brush_width, strokes_from_fabric
 from mnist_core.numbers import MAX_DIGITS, NumberReading, read_image, read_strokes
 from mnist_core.preprocess import ink_mask
@@ -43,28 +48,33 @@ HINT = (f"Write a number of up to {MAX_DIGITS} digits side by side in the black 
 class Written:
     """What is on the wide canvas.
 
-    strokes: the pen paths ((K, 2) x, y canvas pixels), or None when the vector data could not
-             be read (then `image` is read instead).
-    width:   the brush width in canvas pixels.
-    image:   the canvas as (280, 840, 4) uint8 RGBA (white ink on black), or None.
-    key:     identifies the drawing, for the per-session readings cache.
+    strokes:    the pen paths ((K, 2) x, y canvas pixels), or None when the vector data could not
+                be read, or for a photo (then `image` is read instead).
+    width:      the brush width in canvas pixels.
+    image:      the canvas as (280, 840, 4) uint8 RGBA (white ink on black), or a photo's
+                (H, W[, C]) uint8 pixels, or None.
+    key:        identifies the drawing, for the per-session readings cache.
+    background: the image's paper colour: 0.0 for the canvas, None for a photo (the photo path finds it).
     """
 
     strokes: list[np.ndarray] | None
     width: float
     image: np.ndarray | None
     key: str
+    background: float | None = 0.0
 
     def ink(self) -> np.ndarray:
-        """(280, 840) float32 in [0, 1], 1 = ink, for display."""
+        """(h, w) float32 in [0, 1], 1 = ink, for display: the canvas's (280, 840), or a photo's ink
+        in the photo path's working grid (where the digits' boxes are)."""
         if self.image is not None:
-            return ink_mask(self.image, 0.0)
+            return ink_mask(self.image, self.background)
         return render_strokes(self.strokes or [], (CANVAS_HEIGHT, CANVAS_WIDTH), self.width)
 
 
 def _clear() -> None:
     st.session_state["numbers_canvas_clears"] = st.session_state.get("numbers_canvas_clears", 0) + 1
     st.session_state[CANVAS_KEY] = canvas_value(None)  # this run already sees an empty canvas
+    st.session_state["numbers_source"] = "canvas"
 
 
 def _written(brush: int) -> Written | None:
@@ -74,7 +84,8 @@ def _written(brush: int) -> Written | None:
     initial = {"objects": [], "clears": st.session_state.get("numbers_canvas_clears", 0)}
     result = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_HEIGHT, width=CANVAS_WIDTH, drawing_mode="freedraw", update_streamlit=True,
-                       initial_drawing=initial, return_image_data=True, key=CANVAS_KEY)
+                       initial_drawing=initial, return_image_data=True, key=CANVAS_KEY,
+                       on_change=_use_canvas)
     st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="numbers_clear")
     objects = (result.json_data or {}).get("objects") or []
     if not objects:
@@ -112,7 +123,7 @@ def read(name: str, written: Written) -> tuple[NumberReading | None, str | None]
             except ValueError:  # strokes it cannot use: the pixels still say what was drawn
                 reading = None
         if reading is None and written.image is not None:
-            reading = read_image(written.image, classifier.classify_batch, background=0.0,
+            reading = read_image(written.image, classifier.classify_batch, background=written.background,
                                  not_digit_below=classifier.not_digit_below)
         if reading is None and written.strokes is not None:  # no pen strokes and no pixels: no ink
             reading = read_strokes([], classifier.classify_batch)
@@ -143,13 +154,55 @@ def _show(name: str, reading: NumberReading, written: Written, width: int) -> No
                f"read with less than {number_figures.LOW_CONFIDENCE:.0%} confidence.")
 
 
+def _use_canvas() -> None:
+    st.session_state["numbers_source"] = "canvas"
+
+
+def _use_upload() -> None:
+    st.session_state["numbers_source"] = "upload" if st.session_state.get("numbers_upload") is not None else "canvas"
+
+
+def _use_camera() -> None:
+    st.session_state["numbers_source"] = "camera" if st.session_state.get("numbers_camera") is not None else "canvas"
+
+
+def _photographed() -> tuple[Written | None, str | None]:
+    """The uploader's or camera's photo (whichever was touched last), or an error line, or (None, None)."""
+    widget = {"upload": "numbers_upload", "camera": "numbers_camera"}.get(st.session_state.get("numbers_source"))
+    upload = st.session_state.get(widget) if widget else None
+    if upload is None:
+        return None, None
+    cache = decoded(upload, "numbers_upload_cache")
+    if cache["pixels"] is None:
+        return None, cache["error"]
+    return Written(None, 0.0, cache["pixels"], "numbers-upload:" + cache["id"], background=None), None
+
+
+def _upload_widget() -> None:
+    with st.expander("…or upload or take a photo of a number", expanded=st.session_state.get("numbers_source")
+                     in ("upload", "camera")):
+        st.file_uploader("A photo or scan of a handwritten number", type=UPLOAD_TYPES, key="numbers_upload",
+                         max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
+        st.caption(f"{LIMITS} Digits side by side, each large; shadows, ruled and squared paper are taken out.")
+        if st.toggle("Take a photo with the camera", key="numbers_use_camera"):
+            st.camera_input("Photograph the number, large, on paper", key="numbers_camera", on_change=_use_camera)
+
+
 @st.fragment
 def _panel(models: list[str], brush: int) -> None:
     """The whole Numbers tab: reruns on its own after each stroke (a fragment)."""
     st.caption(HINT)
-    written = _written(brush)
+    drawn = _written(brush)
+    _upload_widget()
+    photographed, error = _photographed()
+    if error:
+        st.error(error)
+    written = photographed or drawn  # a bad photo leaves the canvas's writing read
     if written is None:
         return
+    if photographed is not None:
+        st.caption(f"Reading **{st.session_state['numbers_upload_cache']['name']}**. "
+                   "Write on the canvas to read your writing again.")
     readings = {name: read(name, written) for name in models}
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
     for name, column in zip(models, columns):
