@@ -91,35 +91,13 @@ def probability_bars(probabilities: np.ndarray, height: int = 220) -> go.Figure:
     """
     p = np.asarray(probabilities, np.float32)
     colours = [ACCENT if i == int(p.argmax()) else MUTED for i in range(10)]
-    bar = go.Bar(x=np.arange(10), y=p, marker_color=colours, hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
-    layout = _layout(height, margin=dict(l=4, r=4, t=8, b=4), bargap=0.15,
+    values = [f"{v:.0%}" if v >= 0.005 else "" for v in p]  # each bar's value above it
+    bar = go.Bar(x=np.arange(10), y=p, marker_color=colours, text=values, textposition="outside", cliponaxis=False,
+                 hovertemplate="digit %{x}: %{y:.1%}<extra></extra>")
+    layout = _layout(height, margin=dict(l=4, r=4, t=18, b=4), bargap=0.15,
                      xaxis=dict(tickmode="array", tickvals=list(range(10)), fixedrange=True, showgrid=False),
                      yaxis=dict(range=[0, 1], tickformat=".0%", nticks=3, fixedrange=True))
     return go.Figure(bar, layout)
-
-
-def probability_html(probabilities: np.ndarray, height: int = 150) -> str:
-    """The ten class probabilities as plain HTML bars, the most likely class highlighted, each
-    bar's value written above it and in its tooltip: for `st.html`.
-
-    Not a Plotly chart: the Draw tab shows this on every stroke, and the browser draws a Plotly
-    chart for tens of milliseconds before it paints the new Prediction; these bars cost nothing.
-    probabilities: (10,) float in [0, 1].
-    """
-    p = np.asarray(probabilities, np.float32)
-    top = int(p.argmax())
-    columns = []
-    for digit, value in enumerate(p):
-        colour = ACCENT if digit == top else MUTED
-        label = f"{value:.0%}" if value >= 0.005 else ""
-        columns.append(
-            f'<div title="digit {digit}: {value:.1%}" style="flex:1;display:flex;flex-direction:column;'
-            f'justify-content:flex-end;align-items:center;height:100%">'
-            f'<span style="font-size:0.7rem;opacity:0.8">{label}</span>'
-            f'<div style="width:70%;height:{value * 100:.1f}%;min-height:1px;background:{colour}"></div>'
-            f'<span style="font-size:0.8rem">{digit}</span></div>')
-    return (f'<div role="img" aria-label="probability of each digit" style="display:flex;gap:2px;'
-            f'height:{height}px">{"".join(columns)}</div>')
 
 
 def input_heatmap(image28: np.ndarray, height: int = 250) -> go.Figure:

@@ -7,7 +7,9 @@ canvas as a PNG, white strokes on black, as the real canvas returns it). Uploads
 AppTest's own file_uploader. Every run must end without an exception.
 """
 
+import base64
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -106,11 +108,14 @@ def test_clear_digits_are_read_right_by_both_models(app, digit):
     assert predictions(app) == [str(digit), str(digit)]
     assert model_names(app) == ["MLP", "LeNet-5"]
     assert all(m.delta.endswith("% confident") for m in app.metric)
-    assert not app.get("plotly_chart")  # no chart to draw per stroke: HTML bars, plain pictures
     [pictures] = [i for i in app.get("image") if len(i.proto.imgs) == 4]
     assert [img.caption for img in pictures.proto.imgs] == list(STEP_TITLES)
-    bars = [h.proto.body for h in app.get("html") if "probability of each digit" in h.proto.body]
-    assert len(bars) == 2 and all(f'title="digit {digit}: ' in b for b in bars)
+    charts = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]  # one probability chart per model
+    assert len(charts) == 2
+    for chart in charts:
+        y = chart["data"][0]["y"]  # Plotly's binary form of the (10,) float32 probabilities
+        p = np.frombuffer(base64.b64decode(y["bdata"]), y["dtype"]) if isinstance(y, dict) else np.asarray(y)
+        assert int(np.argmax(p)) == digit and chart["data"][0]["text"][digit].endswith("%")
     expected = preprocess(np.asarray(Image.open(io.BytesIO(canvas_png(drawing(digit))))))
     assert np.array_equal(app.session_state["input28"], expected.image)  # what Data/Learn read
 

@@ -200,9 +200,10 @@ def _upload_widget() -> None:
             st.camera_input("Photograph one digit, large, on paper", key="camera", on_change=_use_camera)
 
 
-def _predictions(models: list[str], digit: Digit) -> Preprocessed:
-    """The Prediction metric and probability chart for each model (side by side for two).
-    Returns the preprocessing steps (from a model's Result, else from `preprocess` directly)."""
+def _predictions(models: list[str], digit: Digit) -> tuple[Preprocessed, list]:
+    """The Prediction metric for each model (side by side for two), and a place under each for its
+    probability chart. Returns the preprocessing steps (from a model's Result, else from
+    `preprocess` directly) and [(place, name, (10,) probabilities)] for `_probability_charts`."""
     readings = {name: read(name, digit) for name in models}
     steps = next((r.preprocessed for r, _ in readings.values() if r is not None), None)
     if steps is None:
@@ -212,11 +213,12 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
             if error:
                 st.error(error)
         st.warning(steps.empty_reason)
-        return steps
+        return steps, []
     if steps.photo is not None and steps.photo.doubtful:  # more than one mark could be the digit: say so
         st.warning(f"{steps.photo.doubtful} If it is another, choose its number under “Finding the digit”.",
                    icon=":material/crop:")
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
+    charts = []
     for name, column in zip(models, columns):
         result, error = readings[name]
         with column:
@@ -234,8 +236,21 @@ def _predictions(models: list[str], digit: Digit) -> Preprocessed:
             else:
                 st.metric("Prediction", str(result.label), delta=f"{result.confidence:.0%} confident",
                           delta_color="off", delta_arrow="off")
-            st.html(figures.probability_html(result.probabilities))
-    return steps
+            charts.append((st.container(height=PROBABILITY_PX + 16, border=False), name, result.probabilities))
+    return steps, charts
+
+
+PROBABILITY_PX = 170
+
+
+def _probability_charts(charts: list) -> None:
+    """Each model's probability chart (Plotly), in the places `_predictions` left for them. Sent
+    last: the browser takes tens of milliseconds to draw a Plotly chart, and the Prediction,
+    sent before it, is painted first."""
+    for place, name, probabilities in charts:
+        with place:
+            st.plotly_chart(figures.probability_bars(probabilities, height=PROBABILITY_PX), config=figures.CONFIG,
+                            key=f"draw-probabilities-{name}")
 
 
 STEP_TITLES = ("1 · drawing", "2 · crop", "3 · fit 20×20", "4 · centred 28×28")
@@ -305,7 +320,7 @@ def _panel(models: list[str], brush: int) -> None:
     """The whole Draw tab: reruns on its own after each stroke (a fragment). In the presenter view
     (`app/tabs/presenter.py`) the right-hand side shows the network instead; the canvas, before
     it, stays where it is, so it stays mounted when the view changes."""
-    steps = None
+    steps, charts = None, []
     show_network = st.session_state.get("presenter", False)
     # The answer goes out before the canvas and the uploader are sent again: the page lays out
     # empty places for them, reads what the browser sent (session state), sends the Prediction,
@@ -339,7 +354,7 @@ def _panel(models: list[str], brush: int) -> None:
             if show_network:
                 steps = presenter.render(models, digit, side)
             else:
-                steps = _predictions(models, digit)
+                steps, charts = _predictions(models, digit)
                 feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
     with canvas_place:
         st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
@@ -360,6 +375,7 @@ def _panel(models: list[str], brush: int) -> None:
     lesson_link.sync_drawing(strokes)
     if lesson_link.problem():
         link_notice.warning(lesson_link.problem(), icon=":material/link_off:")
+    _probability_charts(charts)
 
 
 def render(models: list[str], brush: int = 20, *args) -> None:
