@@ -453,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "squared paper; even light or a shadow) and read them as uploads, each "
                                              "population by the fold model that never saw it.")
     photos.add_argument("--count", type=_positive, default=150, help="photos per population (default 150)")
-    photos.add_argument("--seed", type=int, default=2026, help="the photos' seed (default 2026; 11 was used to tune)")
+    photos.add_argument("--seed", type=int, default=7, help="the photos' seed (default 7, never used to tune; 11 and 2026 were)")
     photos.add_argument("--models-dir", help=models_dir_help)
     photos.set_defaults(run=cmd_photos)
 

@@ -148,6 +148,7 @@ class Photo:
     label:  the digit 0..9, None for a number (`photograph_number`) or when not given.
     paper:  one of PAPERS; light: one of LIGHTS.
     writer: who wrote the digit (`Pendigits.writers`), set by `photo_set`; None otherwise.
+    index:  which of `photo_set`'s digits it is (an index into `Pendigits.trajectories`), or None.
     """
 
     image: np.ndarray
@@ -157,6 +158,7 @@ class Photo:
     paper: str
     light: str
     writer: int | None = None
+    index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -549,7 +551,7 @@ def photo_set(digits: Pendigits, count: int, seed: int = 0, papers=PAPERS, light
         paper, light = kinds[i % len(kinds)]
         photo = photograph(digits.trajectories[index], np.random.default_rng([seed, i]), paper, light,
                            int(digits.labels[index]))
-        photos.append(replace(photo, writer=int(digits.writers[index])))
+        photos.append(replace(photo, writer=int(digits.writers[index]), index=int(index)))
     return photos
 
 
@@ -627,17 +629,19 @@ if __name__ == "__main__":
     write_sample(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "tests/data/photos")
 
 
-def score(count: int = 150, seed: int = 2026, models_dir=None) -> dict:
+def score(count: int = 150, seed: int = 7, models_dir=None) -> dict:
     """Accuracy of each model on `count` photos of each population's digits (`photo_set`), read as an
     upload is (`load_image`, then `preprocess`, then the model and its "not a digit" rule), by the
     fold model that never saw that population (models/crossval: fold1 without pendigits, fold2
-    without UJI). Returns {population: {model: {"paper/light": accuracy, ..., "all": accuracy}}}.
+    without UJI). Returns {population: {model: {"paper/light": accuracy, ..., "all": accuracy,
+    "canvas": accuracy}}}; "canvas" is the same digits drawn on the app's canvas (`pendigits.render`,
+    one copy each), read by the same model: what is lost to the photo rather than to the writers.
     """
     from pathlib import Path
 
     from .classifier import MODEL_NAMES, Classifier
     from .images import load_image
-    from .pendigits import load_pendigits, load_uji
+    from .pendigits import load_pendigits, load_uji, render
     from .preprocess import preprocess
 
     root = Path(models_dir) if models_dir else Path(__file__).resolve().parents[1] / "models"
@@ -646,14 +650,24 @@ def score(count: int = 150, seed: int = 2026, models_dir=None) -> dict:
     for population, (load, fold) in folds.items():
         classifiers = {name: Classifier.load(name, fold) for name in MODEL_NAMES}
         hits = {name: {} for name in classifiers}
-        for photo in photo_set(load(), count, seed=seed):
+        digits = load()
+        photos = photo_set(digits, count, seed=seed)
+        for photo in photos:
             steps = preprocess(load_image(photo.jpeg))
             for name, classifier in classifiers.items():
                 label = None
                 if not steps.empty:
-                    p = classifier.probabilities(steps.image[None])[0]
-                    label = None if p.max() < classifier.not_digit_below else int(p.argmax())
+                    label = int(_decide(classifier, classifier.probabilities(steps.image[None]))[0])
                 hits[name].setdefault(f"{photo.paper}/{photo.light}", []).append(label == photo.label)
+        drawn = render([digits.trajectories[p.index] for p in photos], seed=seed)
+        labels = np.array([p.label for p in photos])
+        canvas = {name: float(np.mean(_decide(c, c.probabilities(drawn)) == labels)) for name, c in classifiers.items()}
         figures[population] = {name: {**{k: float(np.mean(v)) for k, v in sorted(kinds.items())},
-                                      "all": float(np.mean(sum(kinds.values(), [])))} for name, kinds in hits.items()}
+                                      "all": float(np.mean(sum(kinds.values(), []))), "canvas": canvas[name]}
+                               for name, kinds in hits.items()}
     return figures
+
+
+def _decide(classifier, probabilities: np.ndarray) -> np.ndarray:
+    """(N, 10) probabilities -> (N,) int labels, -1 where the "not a digit" rule refuses."""
+    return np.where(probabilities.max(axis=1) < classifier.not_digit_below, -1, probabilities.argmax(axis=1))

@@ -53,6 +53,7 @@ FAINT_SIGMAS = 3.0  # ...where it is darker than this many sd's of the noise
 LEVEL_RANGE = 0.15  # the paper's remaining unevenness is corrected by at most this much
 NOISE_BLOCK = 1 / 25  # the noise is measured in blocks this share of the short side
 SURE_DARKNESS = 0.5  # ...or, whatever Sauvola says, darker than this (the middle of a stroke wider than its window)
+INK_DARKNESS = 0.65  # ...and, whatever the noise, darker than this: no paper is (a thick stroke inflates its blocks' noise)
 LINE_CHROMA = 0.2  # a light pixel this colourful (max - min channel over max) is a printed line
 LINE_DARKNESS = 0.45  # ...if lighter than this (pen ink is darker)
 LINE_ANGLES = 6.0  # lines are sought within this many degrees of horizontal and vertical
@@ -68,7 +69,8 @@ MAX_FILL = 0.6  # a piece inking more of its box than this is a blot, not a digi
 MIN_FILL = 0.02  # ...less than this is a faint line or a frame
 NEAR = 0.25  # pieces within this share of the digit's height of its box belong to it...
 UNION_WIDTH = 1.2  # ...if the whole is at most this many times as wide as it is tall (two digits side by side are not)
-SPECK = 0.02  # ...and they hold at least this share of its ink
+SPECK = 0.02  # ...and they hold at least this share of its ink...
+THIN = 0.35  # ...and their strokes are at least this share of its stroke's width (not a printed line's remnant)
 MIN_STROKE = 0.12  # strokes thinner than this share of the digit's height are widened to it
 DOUBTFUL = 0.6  # a second piece scoring this share of the best makes the choice doubtful
 
@@ -223,7 +225,8 @@ def find(flattened: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     sure: Sauvola's local threshold where the pixel is also darker than MIN_DARKNESS and than
     the paper's noise, and all that is darker than SURE_DARKNESS (inside a stroke wider than the
-    window, Sauvola's local mean is the ink's own). faint: all darker than FAINT_DARKNESS and the
+    window, Sauvola's local mean is the ink's own), and all darker than INK_DARKNESS whatever the
+    noise (a thick stroke inflates its blocks' noise). faint: all darker than FAINT_DARKNESS and the
     noise (a pencil's or a thin pen's light stretches, a printed line), a superset of `sure`.
     `hysteresis` keeps the faint ink joined to sure ink.
     """
@@ -243,7 +246,8 @@ def find(flattened: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     darkness = 1.0 - flattened
     floor = np.maximum(MIN_DARKNESS, NOISE_SIGMAS * noise)
     window = max(15, 2 * int(SAUVOLA_WINDOW * min(flattened.shape) / 2) + 1)
-    sure = ((flattened < sauvola(flattened, window)) & (darkness > floor)) | (darkness > np.maximum(floor, SURE_DARKNESS))
+    sure = (((flattened < sauvola(flattened, window)) & (darkness > floor))
+            | (darkness > np.clip(floor, SURE_DARKNESS, INK_DARKNESS)))
     return sure, sure | (darkness > np.maximum(FAINT_DARKNESS, FAINT_SIGMAS * noise)), flattened
 
 
@@ -393,7 +397,8 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
     inking MIN_FILL..MAX_FILL of its box) scores its ink mass, halved when it touches the
     image's edge (a page's border, a corner's shadow) and weighted down with its distance from
     the centre. The best is the digit, joined by the pieces within NEAR of its height of its box
-    (a 5's top bar, a stroke cut by a removed line) while the whole stays digit-shaped.
+    (a 5's top bar, a stroke cut by a removed line) while the whole stays digit-shaped and their
+    strokes are not much thinner than its (THIN: the remnants of faint printed lines are a pixel wide).
     near: (row, col) as shares of the height and width, where a person pointed: the digit is
     then the digit-like piece whose box holds that point (else the nearest), never doubtful.
     Returns (mask (h, w) bool, box or None, the other candidates' boxes, a doubt or None).
@@ -425,6 +430,7 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
     order = np.argsort(-scores)
     best = int(order[0]) if near is None else _nearest(slices, scores, (near[0] * h, near[1] * w))
     members, (top, left, bottom, right) = [best], _slice_box(slices[best])
+    width = _stroke_width(labels, slices, best)
     for i in np.argsort(-mass):  # the pieces beside it, largest first, while the whole stays digit-shaped
         s = slices[i]
         if i == best or s is None or mass[i] < SPECK * mass[best] or _touches_edge(s, h, w):
@@ -434,7 +440,7 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
                 and s[1].start < right + reach and s[1].stop > left - reach)
         union = (min(top, s[0].start), min(left, s[1].start), max(bottom, s[0].stop), max(right, s[1].stop))
         shaped = union[3] - union[1] <= UNION_WIDTH * (union[2] - union[0]) and union[2] - union[0] <= MAX_HEIGHT * short
-        if near and shaped:
+        if near and shaped and _stroke_width(labels, slices, int(i)) >= THIN * width:
             members.append(int(i))
             top, left, bottom, right = union
     mask = np.isin(labels, np.asarray(members) + 1)
@@ -444,6 +450,12 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
     if near is None and others and scores[others[0]] >= DOUBTFUL * scores[best]:
         doubt = f"{len(others) + 1} marks here could be the digit; reading the likeliest."
     return mask, _box(mask), boxes, doubt
+
+
+def _stroke_width(labels: np.ndarray, slices, i: int) -> float:
+    """The mean stroke width of piece i (labels (h, w) int, its slices): its area over its centre line's length."""
+    piece = labels[slices[i]] == i + 1
+    return float(piece.sum() / max(skeletonize(piece).sum(), 1))
 
 
 def _nearest(slices, scores: np.ndarray, point: tuple[float, float]) -> int:

@@ -144,12 +144,14 @@ def test_polarity_colour_and_type_do_not_matter_with_grey_edges(unwidened):
         reference = preprocess(np.round(ink * 255).astype(np.uint8)).image
         for name, image in variants(ink).items():
             # Faint or coloured ink is read by the photo path (no background is given), whose
-            # threshold is a darkness: the faintest edge pixels of a low-contrast stroke are cut
-            # (measured: <= 0.13 for grey on grey and blue on white, 0 for the rest)
+            # threshold is a darkness: the faintest edge pixels of a low-contrast stroke are cut,
+            # and pixels darker than photo.INK_DARKNESS are ink whatever the noise, which takes a
+            # little less of blue's stroke (darkness <= 0.89) than of black's (measured: <= 0.23
+            # for blue on white, 0 for the rest)
             if name == "grey ink on grey paper":
                 continue  # known gap: a blurred 6 in low contrast loses the faint part of its loop
             faint = name in ("RGB blue strokes on white", "PIL RGB", "PIL P")
-            assert np.abs(preprocess(image).image - reference).max() < (0.15 if faint else 0.01), name
+            assert np.abs(preprocess(image).image - reference).max() < (0.25 if faint else 0.01), name
 
 
 def test_empty_inputs_give_a_reason():
