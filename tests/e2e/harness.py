@@ -28,9 +28,12 @@ Facts this relies on (streamlit 1.67, streamlit-drawable-canvas 0.13):
 * fabric.js draws into ``canvas.lower-canvas`` (also has class ``dc-canvas``) and
   listens for mouse/touch events on ``canvas.upper-canvas`` on top of it.
 * After mouse-up the component debounces the send to Streamlit by 200 ms
-  (hard-coded ``Bc = 200`` in its JS). The toolbar button "Update the app with
-  this drawing" sends immediately (no debounce): see ``send_now``.
-  Strokes drawn less than 200 ms apart are sent together -> one rerun.
+  (hard-coded ``Bc = 200`` in its JS). Strokes drawn less than 200 ms apart
+  are sent together -> one rerun. A new ``initial_drawing`` is loaded and sent
+  back at once (no debounce).
+* The component's own toolbar (icons at the canvas's top right, over its top
+  30 px) is hidden by the app (``app/canvas.py``): its Undo, Redo and Clear
+  are Streamlit buttons under the canvas.
 * The send is the whole drawing every time: fabric JSON (+ PNG data URL with
   return_image_data=True); ~11-31 kB per message after 2-17 strokes.
 * Latency mouse-up -> new metric text is ~225 ms at best (200 ms debounce +
@@ -431,35 +434,6 @@ def draw_strokes_touch(
             cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     finally:
         cdp.detach()
-
-
-def _toolbar_button(page: Any, label: str, key: str | None) -> Any:
-    scope = page.locator(f".st-key-{key}") if key else page
-    return scope.locator(f'button.dc-icon-button[aria-label="{label}"]').first
-
-
-def clear_canvas(page: Any, key: str | None = None) -> None:
-    """Click the canvas toolbar's trash icon ("Reset canvas & history").
-
-    It reloads the initial drawing, clears undo history and sends the (now
-    empty) drawing to Streamlit immediately (no debounce) -> one rerun.
-    The toolbar is opacity:0 until hovered; Playwright's click hovers first.
-    """
-    _toolbar_button(page, "Reset canvas & history", key).click()
-
-
-def send_now(page: Any, key: str | None = None) -> None:
-    """Click the toolbar's "Update the app with this drawing" button.
-
-    Sends the current drawing immediately, skipping the 200 ms debounce.
-    (The debounced send is cancelled by it, so there is still one rerun.)
-    """
-    _toolbar_button(page, "Update the app with this drawing", key).click()
-
-
-def undo(page: Any, key: str | None = None) -> None:
-    """Toolbar "Undo" (sends immediately when update_streamlit=True)."""
-    _toolbar_button(page, "Undo", key).click()
 
 
 _METRIC_JS = """

@@ -126,28 +126,6 @@ def test_upload_a_scan_then_a_corrupt_file(app_pages, tmp_path):
     app.assert_no_exception(page)
 
 
-def test_canvas_toolbar(app_pages):
-    """The canvas's own toolbar: undo, send now (no 200 ms debounce), reset (trash)."""
-    page = app_pages()
-    _draw_and_read(page, 3)
-    with harness.rerun_expected(page):
-        harness.undo(page)  # the only stroke: the canvas is empty again
-    page.get_by_text(app.HINT).wait_for(timeout=15_000)
-    assert app.metric_values(page) == []
-
-    with harness.rerun_expected(page):
-        app.draw_digit(page, 9)
-        harness.send_now(page)
-    app.wait_for_metrics(page, ["9"])
-
-    harness.clear_canvas(page)
-    page.get_by_text(app.HINT).wait_for(timeout=15_000)
-    app.wait_for_no_prediction(page)
-    app.settle(page)
-    _draw_and_read(page, 0)
-    app.assert_no_exception(page)
-
-
 def test_touch_drawn_digit(app_pages):
     page = app_pages(has_touch=True, viewport={"width": 1000, "height": 900})
     _draw_and_read(page, 8, 1, touch=True)
