@@ -396,19 +396,11 @@ def draw_strokes(
         page.mouse.up()
 
 
-def draw_strokes_touch(
-    page: Any,
-    strokes: Sequence[Stroke],
-    *,
-    steps: int = 5,
-    key: str | None = None,
-) -> None:
-    """Same as ``draw_strokes`` but with real touch events (Chromium CDP).
-
-    The page's context must have ``has_touch=True`` (``open_app(...,
-    has_touch=True)``). Uses ``Input.dispatchTouchEvent``: touchStart /
-    touchMove (interpolated) / touchEnd, which fabric.js handles like a pen.
-    """
+def _dispatch_strokes(page: Any, strokes: Sequence[Stroke], steps: int, key: str | None,
+                      method: str, start: Any, move: Any, end: Any) -> None:
+    """Send each stroke as Chromium CDP input events: ``method`` with the params
+    ``start(x, y)`` at its first point, ``move(x, y)`` at ``steps`` points
+    interpolated along each segment, ``end(x, y)`` at its last point (page px)."""
     box, sx, sy = _canvas_geometry(page, key)
     cdp = page.context.new_cdp_session(page)
     try:
@@ -416,24 +408,42 @@ def draw_strokes_touch(
             if not stroke:
                 continue
             pts = [(box["x"] + px * sx, box["y"] + py * sy) for px, py in stroke]
-            cdp.send(
-                "Input.dispatchTouchEvent",
-                {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]},
-            )
+            cdp.send(method, start(*pts[0]))
             last = pts[0]
             for nxt in pts[1:]:
                 for i in range(1, steps + 1):
                     t = i / steps
-                    x = last[0] + (nxt[0] - last[0]) * t
-                    y = last[1] + (nxt[1] - last[1]) * t
-                    cdp.send(
-                        "Input.dispatchTouchEvent",
-                        {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
-                    )
+                    cdp.send(method, move(last[0] + (nxt[0] - last[0]) * t, last[1] + (nxt[1] - last[1]) * t))
                 last = nxt
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+            cdp.send(method, end(*last))
     finally:
         cdp.detach()
+
+
+def draw_strokes_touch(page: Any, strokes: Sequence[Stroke], *, steps: int = 5, key: str | None = None) -> None:
+    """Same as ``draw_strokes`` but with real touch events (Chromium CDP).
+
+    The page's context must have ``has_touch=True`` (``open_app(...,
+    has_touch=True)``). Uses ``Input.dispatchTouchEvent``: touchStart /
+    touchMove (interpolated) / touchEnd, which fabric.js handles like a pen.
+    """
+    def touch(kind: str) -> Any:
+        return lambda x, y: {"type": kind, "touchPoints": [{"x": x, "y": y}]}
+
+    _dispatch_strokes(page, strokes, steps, key, "Input.dispatchTouchEvent", touch("touchStart"),
+                      touch("touchMove"), lambda x, y: {"type": "touchEnd", "touchPoints": []})
+
+
+def draw_strokes_pen(page: Any, strokes: Sequence[Stroke], *, steps: int = 5, key: str | None = None) -> None:
+    """Same as ``draw_strokes`` but with a pen (a stylus): Chromium CDP
+    ``Input.dispatchMouseEvent`` with ``pointerType: "pen"``, so the page sees
+    pointer events whose ``pointerType`` is ``"pen"``."""
+    def pen(kind: str, buttons: int) -> Any:
+        return lambda x, y: {"type": kind, "x": x, "y": y, "pointerType": "pen", "button": "left",
+                             "buttons": buttons, "clickCount": 0 if kind == "mouseMoved" else 1, "force": 0.5}
+
+    _dispatch_strokes(page, strokes, steps, key, "Input.dispatchMouseEvent", pen("mousePressed", 1),
+                      pen("mouseMoved", 1), pen("mouseReleased", 0))
 
 
 _METRIC_JS = """

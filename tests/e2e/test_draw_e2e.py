@@ -174,14 +174,16 @@ def test_finger_strokes_count_from_every_corner_and_the_top_edge(app_pages):
     app.assert_no_exception(page)
 
 
-def test_mouse_stroke_right_after_clear_from_the_top_right(app_pages):
-    """The mouse goes from "Clear the canvas" straight to the canvas's top-right corner and draws:
-    the stroke is read (the hover-only toolbar had not moved away yet and took it)."""
+@pytest.mark.parametrize("pointer", ["mouse", "pen"])
+def test_stroke_right_after_clear_from_the_top_right(app_pages, pointer):
+    """The mouse (or a pen) goes from "Clear the canvas" straight to the canvas's top-right corner
+    and draws: the stroke is read (the hover-only toolbar had not moved away yet and took it)."""
+    draw = harness.draw_strokes if pointer == "mouse" else harness.draw_strokes_pen
     page = app_pages()
     _draw_and_read(page, 3)
     app.clear_with_app_button(page)
     for start in (EDGE_STARTS["top-right corner"], EDGE_STARTS["top edge, middle"]):
-        harness.draw_strokes(page, _one(start), steps=1)
+        draw(page, _one(start), steps=1)
         app.wait_for_metrics(page, ["1"])
         app.clear_with_app_button(page)
     app.assert_no_exception(page)
