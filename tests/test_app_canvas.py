@@ -2,18 +2,23 @@
 
 As in tests/test_app_draw.py, a test plays the browser by setting the canvas's session-state value
 (`canvas_value`: fabric.js objects and the PNG); the buttons are AppTest's own. What the browser's
-canvas is told to show is the initial drawing the buttons choose (`{key}_history["shown"]`): the
+canvas is told to show is the initial drawing in the component's data (`initial_drawing`): the
 browser loads it and sends it back, which a test plays by setting the value again.
 """
+
+import json
 
 from app.canvas import canvas_value
 from app.tabs import numbers as numbers_tab
 from app.tabs.draw import CANVAS_KEY, HINT
 from core_helpers import drawing
+from mnist_core import lesson
 from mnist_core.canvas_paths import fabric_from_strokes
 
 from test_app_draw import app, canvas_png, models_dir, predictions, run  # noqa: F401  (fixtures)
 from test_app_numbers import compose, numbers, write
+from test_app_teach import fresh  # noqa: F401  (fixture: an AppTest not yet run)
+from test_lesson import hand_drawing
 
 A, B, C = ({"type": "Path", "path": [["M", x, 10], ["L", x, 200]]} for x in (50, 100, 150))  # strokes
 
@@ -35,6 +40,12 @@ def enabled(at, prefix: str = "") -> tuple[bool, bool]:
 def click(at, key: str):
     at.button(key=key).click()
     return run(at)
+
+
+def initial_drawing(at) -> dict:
+    """The initial drawing the Draw tab's canvas component was sent in the last run."""
+    [element] = [e for e in at.get("bidi_component") if e.key == CANVAS_KEY]
+    return json.loads(element.proto.json)["initialDrawing"]
 
 
 def test_nothing_to_undo_or_redo_on_an_empty_canvas(app):
@@ -66,17 +77,38 @@ def test_undo_takes_the_last_stroke_off_and_redo_puts_it_back(app):
     assert strokes(app) == [A, B] and predictions(app) == ["7"] and enabled(app) == (True, False)
 
 
-def test_each_undo_or_redo_is_a_new_initial_drawing(app):
-    """The browser's canvas reloads only when its initial drawing changes: every Undo and Redo must
-    change it, and a plain rerun must not."""
+def test_each_undo_or_redo_sends_the_canvas_a_new_initial_drawing(app):
+    """The browser's canvas reloads only when its initial drawing changes: every Undo and Redo
+    changes it (to the strokes left), a stroke or a plain rerun does not."""
+    first = initial_drawing(app)
     send(app, 3, [A])
-    history = app.session_state["canvas_history"]
-    loads = [history["loads"]]
+    send(app, 7, [A, B])
+    assert initial_drawing(app) == first and first["objects"] == []
+    sent = []
     for key in ("undo", "redo", "undo"):
         click(app, key)
-        loads.append(app.session_state["canvas_history"]["loads"])
+        sent.append(initial_drawing(app))
+    assert [d["objects"] for d in sent] == [[A], [A, B], [A]]
+    assert len({json.dumps(d, sort_keys=True) for d in [first, *sent]}) == 4  # each one new
     run(app)
-    assert loads == [0, 1, 2, 3] and app.session_state["canvas_history"]["loads"] == 3
+    send(app, 0, [A, C])
+    assert initial_drawing(app) == sent[-1]
+
+
+def test_undo_on_an_opened_lesson_link(fresh):
+    """A link's drawing is on the canvas (its initial drawing) before the browser sends anything:
+    Undo takes its last stroke off, and the page no longer reads the link's drawing."""
+    text = lesson.encode(hand_drawing(4))  # two strokes
+    fresh.query_params.update({"d": text})
+    at = run(fresh)
+    objects = lesson.fabric_objects(lesson.decode(text))
+    assert len(objects) == 2 and initial_drawing(at)["objects"] == objects and predictions(at) == ["4"]
+    assert enabled(at) == (True, False)
+    click(at, "undo")
+    assert initial_drawing(at)["objects"] == objects[:1] and "lesson" not in at.session_state
+    assert predictions(at) == []  # until the browser's canvas sends the one-stroke drawing
+    click(at, "redo")
+    assert initial_drawing(at)["objects"] == objects
 
 
 def test_a_new_stroke_after_undo_leaves_nothing_to_redo(app):
