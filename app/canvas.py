@@ -83,9 +83,9 @@ def _remember(key: str, history: dict) -> None:
         history["count"] = None
     data = ((st.session_state.get(key) or {}).get("drawing") or {}).get("data")
     if strokes and data:
-        pngs = history["pngs"]
-        pngs.pop(_digest(strokes), None)
-        pngs[_digest(strokes)] = data  # last in, last to go
+        pngs, digest = history["pngs"], _digest(strokes)
+        pngs.pop(digest, None)
+        pngs[digest] = data  # last in, last to go
         while len(pngs) > PNG_MEMORY:
             pngs.pop(next(iter(pngs)))
 
