@@ -386,7 +386,8 @@ def surface_cover(page: Any, key: str | None = None, inset: float = 2.0) -> list
             for (const fx of [0, 0.25, 0.5, 0.75, 1]) for (const fy of [0, 0.5, 1]) {
                 const x = r.left + inset + fx * (r.width - 2 * inset), y = r.top + inset + fy * (r.height - 2 * inset);
                 const e = root.elementFromPoint(x, y);
-                if (e !== c) out.push(`${Math.round(x - r.left)},${Math.round(y - r.top)}: ${e ? e.tagName + '.' + e.className : 'nothing'}`);
+                const what = e ? e.tagName + '.' + e.className : 'nothing';
+                if (e !== c) out.push(`${Math.round(x - r.left)},${Math.round(y - r.top)}: ${what}`);
             }
             return out;
         }""",
