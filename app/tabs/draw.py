@@ -26,7 +26,7 @@ import numpy as np
 import streamlit as st
 
 from app import canvas, feedback, figures, lesson_link
-from app.canvas import canvas_value  # noqa: F401  (tests and the Numbers tab build canvas values with it)
+from app.canvas import canvas_value  # noqa: F401  (tests import it from here to build canvas values)
 from app.resources import load_classifier
 from app.tabs import presenter
 from mnist_core.classifier import Result
