@@ -5,9 +5,10 @@ records the digit being read in `st.session_state["digit"]`, which the Network t
 its next run (see the comment on `st.tabs` in `app/streamlit_app.py`).
 
 Session state used here (all per user):
-    canvas             the canvas widget's value (set by the browser; "Clear" empties it).
-    canvas_clears      int, bumped by "Clear": part of the canvas's initial drawing, so that the
-                       browser's canvas reloads it (empty) without being remounted.
+    canvas             the canvas widget's value (set by the browser; "Undo", "Redo" and "Clear"
+                       change it).
+    canvas_clears      int, bumped by "Clear"; canvas_history: the strokes Undo took off, for Redo
+                       (both `app/canvas.py`).
     input_source       "canvas", "upload" or "camera": whichever the user touched last is read.
     upload_cache       the decoded upload or camera photo (or its error), keyed by the file's id,
                        and the marks in it that could be the digit (boxes as shares of its size).
@@ -20,15 +21,15 @@ Session state used here (all per user):
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
 
-from app import feedback, figures, lesson_link
-from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded, one_line
+from app import canvas, feedback, figures, lesson_link
+from app.canvas import canvas_value  # noqa: F401  (tests import it from here to build canvas values)
+from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded  # noqa: F401  (the limits, for tests)
 from app.resources import load_classifier
 from app.tabs import presenter
 from mnist_core.classifier import Result
@@ -70,13 +71,6 @@ class Digit:
 CANVAS_KEY = "canvas"  # tests supply a drawing by setting st.session_state[CANVAS_KEY] (see canvas_value)
 
 
-def canvas_value(png: bytes | None, objects: list | None = None) -> dict:
-    """A value of the canvas widget as its browser side sends it: the fabric.js drawing and the
-    canvas as a PNG data URL (None for an empty canvas)."""
-    data = None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    return {"drawing": {"raw": {"objects": objects or [], "background": "#000000"}, "data": data}}
-
-
 def current_digit() -> Digit | None:
     """The digit the Draw tab is reading for this session, or None (empty canvas, bad upload)."""
     return st.session_state.get("digit")
@@ -98,9 +92,8 @@ def read(name: str, digit: Digit) -> tuple[Result | None, str | None]:
     return memo[name], None
 
 
-def _clear() -> None:
-    st.session_state["canvas_clears"] = st.session_state.get("canvas_clears", 0) + 1
-    st.session_state[CANVAS_KEY] = canvas_value(None)  # this run already sees an empty canvas
+def _edited() -> None:
+    """After Undo, Redo or Clear: the canvas is read again, and no longer holds an opened link's drawing."""
     st.session_state["input_source"] = "canvas"
     lesson_link.forget_opened()
 
@@ -144,20 +137,14 @@ def _canvas_input() -> tuple[Digit | None, dict | None]:
 
 
 def _canvas_widget(brush: int) -> None:
-    """The canvas and its Clear button (their value is read by `_canvas_input`)."""
-    # Imported here: the package registers its component on import, which needs a running
-    # Streamlit (or AppTest); this module's helpers are also imported by tests outside one.
-    from streamlit_drawable_canvas import st_canvas
-
-    # A new initial drawing makes the browser's canvas load it (here: empty, or an opened lesson
-    # link's strokes) and send it back; on the page's first load it only shows it.
+    """The canvas and its Undo, Redo and Clear buttons (`app/canvas.py`; the value is read by
+    `_canvas_input`). An opened lesson link's strokes are its initial drawing: a new initial
+    drawing makes the browser's canvas load it and send it back; on the page's first load it only
+    shows it."""
     opened = lesson_link.opened_drawing()
     objects = lesson.fabric_objects(opened["drawing"]) if opened else []
-    initial = {"objects": objects, "clears": st.session_state.get("canvas_clears", 0)}
-    st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS_PX,
-              width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True, initial_drawing=initial,
-              return_image_data=True, key=CANVAS_KEY, on_change=_use_canvas)
-    st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="clear")
+    canvas.show(CANVAS_KEY, width=CANVAS_PX, height=CANVAS_PX, brush=brush, initial_objects=objects,
+                on_change=_use_canvas, on_edit=_edited)
 
 
 def _upload_input() -> tuple[Digit | None, str | None]:
@@ -357,7 +344,7 @@ def _panel(models: list[str], brush: int) -> None:
                 steps, charts = _predictions(models, digit)
                 feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
     with canvas_place:
-        st.caption("Draw a digit:")  # also leaves room for the canvas's toolbar
+        st.caption("Draw a digit:")
         _canvas_widget(brush)
     with upload_place:
         _upload_widget()

@@ -14,7 +14,8 @@ confidence) gives one warning line, never a traceback.
 
 Session state used here (all per user):
     numbers_canvas         the canvas widget's value (set by the browser; "Clear" empties it).
-    numbers_canvas_clears  int, bumped by "Clear" (see the Draw tab's `canvas_clears`).
+    numbers_canvas_clears  int, bumped by "Clear"; numbers_canvas_history: the strokes Undo took off,
+                           for Redo (both `app/canvas.py`).
     numbers_readings       the latest drawing's key and each model's NumberReading of it.
     numbers_source         "canvas", "upload" or "camera": whichever the user touched last is read.
     numbers_upload_cache   the decoded upload or camera photo (or its error), keyed by the file's id.
@@ -29,9 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app import figures, number_figures
+from app import canvas, figures, number_figures
 from app.resources import load_classifier
-from app.tabs.draw import canvas_value
 from app.uploads import LIMITS, MAX_UPLOAD_MB, UPLOAD_TYPES, decoded
 from mnist_core.canvas_paths import FabricPathError, brush_width, strokes_from_fabric
 from mnist_core.numbers import MAX_DIGITS, NumberReading, read_image, read_strokes
@@ -71,22 +71,10 @@ class Written:
         return render_strokes(self.strokes or [], (CANVAS_HEIGHT, CANVAS_WIDTH), self.width)
 
 
-def _clear() -> None:
-    st.session_state["numbers_canvas_clears"] = st.session_state.get("numbers_canvas_clears", 0) + 1
-    st.session_state[CANVAS_KEY] = canvas_value(None)  # this run already sees an empty canvas
-    st.session_state["numbers_source"] = "canvas"
-
-
 def _written(brush: int) -> Written | None:
-    """Show the canvas and its Clear button; what is written, or None while it is empty."""
-    from streamlit_drawable_canvas import st_canvas  # registers the component: needs a running app
-
-    initial = {"objects": [], "clears": st.session_state.get("numbers_canvas_clears", 0)}
-    result = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_HEIGHT, width=CANVAS_WIDTH, drawing_mode="freedraw", update_streamlit=True,
-                       initial_drawing=initial, return_image_data=True, key=CANVAS_KEY,
-                       on_change=_use_canvas)
-    st.button("Clear the canvas", icon=":material/ink_eraser:", on_click=_clear, key="numbers_clear")
+    """Show the canvas and its Undo, Redo and Clear buttons; what is written, or None while it is empty."""
+    result = canvas.show(CANVAS_KEY, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, brush=brush, prefix="numbers_",
+                         on_change=_use_canvas, on_edit=_use_canvas)
     objects = (result.json_data or {}).get("objects") or []
     if not objects:
         return None

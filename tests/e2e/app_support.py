@@ -346,13 +346,66 @@ def hint_shown(page: Any) -> bool:
     return page.get_by_text(HINT).count() > 0
 
 
-def clear_with_app_button(page: Any, timeout: float = 15_000) -> None:
-    """Click the app's "Clear the canvas" and wait for the blank state: hint shown, no
-    Prediction metric, and no rerun in flight."""
-    page.get_by_role("button", name="Clear the canvas").click()
+def clear_with_app_button(page: Any, timeout: float = 15_000, *, tap: bool = False) -> None:
+    """Click (or, with ``tap``, touch: the page needs ``has_touch``) the app's "Clear the canvas"
+    and wait for the blank state: hint shown, no Prediction metric, and no rerun in flight."""
+    press(page, "Clear the canvas", tap=tap)
+    wait_for_blank(page, timeout)
+
+
+def wait_for_blank(page: Any, timeout: float = 15_000) -> None:
+    """Wait for the Draw tab's blank state: hint shown, no Prediction metric, no rerun in flight."""
     page.get_by_text(HINT).wait_for(state="visible", timeout=timeout)
     wait_for_no_prediction(page, timeout)
     settle(page, timeout=timeout)
+
+
+def canvas_button(page: Any, label: str, key: str | None = None) -> Any:
+    """The button labelled ``label`` ("Undo", "Redo", "Clear the canvas") under a canvas: the Draw
+    tab's, or with ``key`` ("numbers_") the one whose controls have that prefix."""
+    return page.locator(f".st-key-{key or ''}canvas_controls").get_by_role("button", name=label, exact=True)
+
+
+def press(page: Any, label: str, *, tap: bool = False, key: str | None = None) -> None:
+    """Click or tap a canvas button (``canvas_button``)."""
+    button = canvas_button(page, label, key)
+    button.tap() if tap else button.click()
+
+
+def button_enabled(page: Any, label: str, key: str | None = None) -> bool:
+    return canvas_button(page, label, key).is_enabled()
+
+
+def surface_cover(page: Any, key: str | None = None, inset: float = 2.0) -> list[str]:
+    """What is hit at the canvas's corners, along its edges and in the middle, when it is not the
+    drawing surface itself (fabric's upper canvas): one "x,y: element" line each, [] when nothing
+    covers it. Looked up in the component's shadow root (``elementFromPoint``)."""
+    return harness.canvas_locator(page, key).evaluate(
+        """(c, inset) => {
+            const root = c.getRootNode(), r = c.getBoundingClientRect(), out = [];
+            for (const fx of [0, 0.25, 0.5, 0.75, 1]) for (const fy of [0, 0.5, 1]) {
+                const x = r.left + inset + fx * (r.width - 2 * inset), y = r.top + inset + fy * (r.height - 2 * inset);
+                const e = root.elementFromPoint(x, y);
+                const what = e ? e.tagName + '.' + e.className : 'nothing';
+                if (e !== c) out.push(`${Math.round(x - r.left)},${Math.round(y - r.top)}: ${what}`);
+            }
+            return out;
+        }""",
+        inset,
+    )
+
+
+def ink_in(page: Any, box: tuple[int, int, int, int], key: str | None = None) -> int:
+    """Bright pixels the canvas shows in ``box`` = (left, top, right, bottom), canvas pixels."""
+    return page.locator(f".st-key-{key or 'canvas'}").locator("canvas.dc-canvas.lower-canvas").first.evaluate(
+        """(c, [l, t, r, b]) => {
+            const d = c.getContext('2d').getImageData(l, t, r - l, b - t).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
+            return n;
+        }""",
+        list(box),
+    )
 
 
 def wait_for_no_prediction(page: Any, timeout: float = 15_000) -> None:

@@ -28,9 +28,12 @@ Facts this relies on (streamlit 1.67, streamlit-drawable-canvas 0.13):
 * fabric.js draws into ``canvas.lower-canvas`` (also has class ``dc-canvas``) and
   listens for mouse/touch events on ``canvas.upper-canvas`` on top of it.
 * After mouse-up the component debounces the send to Streamlit by 200 ms
-  (hard-coded ``Bc = 200`` in its JS). The toolbar button "Update the app with
-  this drawing" sends immediately (no debounce): see ``send_now``.
-  Strokes drawn less than 200 ms apart are sent together -> one rerun.
+  (hard-coded ``Bc = 200`` in its JS). Strokes drawn less than 200 ms apart
+  are sent together -> one rerun. A new ``initial_drawing`` is loaded and sent
+  back at once (no debounce).
+* The component's own toolbar (icons at the canvas's top right, over its top
+  30 px) is hidden by the app (``app/canvas.py``): its Undo, Redo and Clear
+  are Streamlit buttons under the canvas.
 * The send is the whole drawing every time: fabric JSON (+ PNG data URL with
   return_image_data=True); ~11-31 kB per message after 2-17 strokes.
 * Latency mouse-up -> new metric text is ~225 ms at best (200 ms debounce +
@@ -393,19 +396,11 @@ def draw_strokes(
         page.mouse.up()
 
 
-def draw_strokes_touch(
-    page: Any,
-    strokes: Sequence[Stroke],
-    *,
-    steps: int = 5,
-    key: str | None = None,
-) -> None:
-    """Same as ``draw_strokes`` but with real touch events (Chromium CDP).
-
-    The page's context must have ``has_touch=True`` (``open_app(...,
-    has_touch=True)``). Uses ``Input.dispatchTouchEvent``: touchStart /
-    touchMove (interpolated) / touchEnd, which fabric.js handles like a pen.
-    """
+def _dispatch_strokes(page: Any, strokes: Sequence[Stroke], steps: int, key: str | None,
+                      method: str, start: Any, move: Any, end: Any) -> None:
+    """Send each stroke as Chromium CDP input events: ``method`` with the params
+    ``start(x, y)`` at its first point, ``move(x, y)`` at ``steps`` points
+    interpolated along each segment, ``end(x, y)`` at its last point (page px)."""
     box, sx, sy = _canvas_geometry(page, key)
     cdp = page.context.new_cdp_session(page)
     try:
@@ -413,53 +408,42 @@ def draw_strokes_touch(
             if not stroke:
                 continue
             pts = [(box["x"] + px * sx, box["y"] + py * sy) for px, py in stroke]
-            cdp.send(
-                "Input.dispatchTouchEvent",
-                {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]},
-            )
+            cdp.send(method, start(*pts[0]))
             last = pts[0]
             for nxt in pts[1:]:
                 for i in range(1, steps + 1):
                     t = i / steps
-                    x = last[0] + (nxt[0] - last[0]) * t
-                    y = last[1] + (nxt[1] - last[1]) * t
-                    cdp.send(
-                        "Input.dispatchTouchEvent",
-                        {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
-                    )
+                    cdp.send(method, move(last[0] + (nxt[0] - last[0]) * t, last[1] + (nxt[1] - last[1]) * t))
                 last = nxt
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+            cdp.send(method, end(*last))
     finally:
         cdp.detach()
 
 
-def _toolbar_button(page: Any, label: str, key: str | None) -> Any:
-    scope = page.locator(f".st-key-{key}") if key else page
-    return scope.locator(f'button.dc-icon-button[aria-label="{label}"]').first
+def draw_strokes_touch(page: Any, strokes: Sequence[Stroke], *, steps: int = 5, key: str | None = None) -> None:
+    """Same as ``draw_strokes`` but with real touch events (Chromium CDP).
 
-
-def clear_canvas(page: Any, key: str | None = None) -> None:
-    """Click the canvas toolbar's trash icon ("Reset canvas & history").
-
-    It reloads the initial drawing, clears undo history and sends the (now
-    empty) drawing to Streamlit immediately (no debounce) -> one rerun.
-    The toolbar is opacity:0 until hovered; Playwright's click hovers first.
+    The page's context must have ``has_touch=True`` (``open_app(...,
+    has_touch=True)``). Uses ``Input.dispatchTouchEvent``: touchStart /
+    touchMove (interpolated) / touchEnd, which fabric.js handles like a pen.
     """
-    _toolbar_button(page, "Reset canvas & history", key).click()
+    def touch(kind: str) -> Any:
+        return lambda x, y: {"type": kind, "touchPoints": [{"x": x, "y": y}]}
+
+    _dispatch_strokes(page, strokes, steps, key, "Input.dispatchTouchEvent", touch("touchStart"),
+                      touch("touchMove"), lambda x, y: {"type": "touchEnd", "touchPoints": []})
 
 
-def send_now(page: Any, key: str | None = None) -> None:
-    """Click the toolbar's "Update the app with this drawing" button.
+def draw_strokes_pen(page: Any, strokes: Sequence[Stroke], *, steps: int = 5, key: str | None = None) -> None:
+    """Same as ``draw_strokes`` but with a pen (a stylus): Chromium CDP
+    ``Input.dispatchMouseEvent`` with ``pointerType: "pen"``, so the page sees
+    pointer events whose ``pointerType`` is ``"pen"``."""
+    def pen(kind: str, buttons: int) -> Any:
+        return lambda x, y: {"type": kind, "x": x, "y": y, "pointerType": "pen", "button": "left",
+                             "buttons": buttons, "clickCount": 0 if kind == "mouseMoved" else 1, "force": 0.5}
 
-    Sends the current drawing immediately, skipping the 200 ms debounce.
-    (The debounced send is cancelled by it, so there is still one rerun.)
-    """
-    _toolbar_button(page, "Update the app with this drawing", key).click()
-
-
-def undo(page: Any, key: str | None = None) -> None:
-    """Toolbar "Undo" (sends immediately when update_streamlit=True)."""
-    _toolbar_button(page, "Undo", key).click()
+    _dispatch_strokes(page, strokes, steps, key, "Input.dispatchMouseEvent", pen("mousePressed", 1),
+                      pen("mouseMoved", 1), pen("mouseReleased", 0))
 
 
 _METRIC_JS = """

@@ -126,25 +126,106 @@ def test_upload_a_scan_then_a_corrupt_file(app_pages, tmp_path):
     app.assert_no_exception(page)
 
 
-def test_canvas_toolbar(app_pages):
-    """The canvas's own toolbar: undo, send now (no 200 ms debounce), reset (trash)."""
+EDGE = 3  # canvas px from the edge: strokes start on the canvas's outermost pixels
+EDGE_STARTS = {  # where one-stroke 1s start: the corners and along the top edge
+    "top-left corner": (EDGE, EDGE),
+    "top edge, left": (70, EDGE),
+    "top edge, middle": (140, EDGE),
+    "top edge, right": (210, EDGE),
+    "top-right corner": (app.CANVAS_PX - EDGE, EDGE),
+    "bottom-left corner": (EDGE, app.CANVAS_PX - EDGE),
+    "bottom-right corner": (app.CANVAS_PX - EDGE, app.CANVAS_PX - EDGE),
+}
+
+
+def _one(start: tuple[float, float]) -> list[list[tuple[float, float]]]:
+    """A one-stroke 1: a vertical line from `start` to the opposite edge (it reads "1" anywhere)."""
+    x, y = start
+    end = app.CANVAS_PX - y
+    return [[(x, y + (end - y) * i / 20) for i in range(21)]]
+
+
+def test_nothing_covers_the_canvas(app_pages):
+    """The drawing surface is what the pointer hits at every corner and edge (the component's
+    hover-only toolbar used to sit over the top 30 px of its right half), before and after Clear."""
+    page = app_pages(has_touch=True, viewport={"width": 1024, "height": 1366})
+    assert app.surface_cover(page) == []
+    assert [app.canvas_button(page, label).count() for label in ("Undo", "Redo", "Clear the canvas")] == [1, 1, 1]
+    _draw_and_read(page, 3)
+    app.clear_with_app_button(page)
+    assert app.surface_cover(page) == []
+
+
+def test_finger_strokes_count_from_every_corner_and_the_top_edge(app_pages):
+    """On a tablet-sized page (1024x1366, touch), a one-stroke digit started by a finger at each
+    corner and along the top edge is read; the finger then taps Undo, which empties the canvas."""
+    page = app_pages(has_touch=True, viewport={"width": 1024, "height": 1366})
+    for name, start in EDGE_STARTS.items():
+        harness.draw_strokes_touch(page, _one(start), steps=1)
+        try:
+            app.wait_for_metrics(page, ["1"])
+        except AssertionError as error:
+            raise AssertionError(f"a finger stroke from the {name} {start} was not read: {error}") from None
+        app.settle(page)
+        app.press(page, "Undo", tap=True)
+        app.wait_for_blank(page)
+        assert not app.button_enabled(page, "Undo") and app.button_enabled(page, "Redo")
+    assert app.error_texts(page) == []
+    app.assert_no_exception(page)
+
+
+@pytest.mark.parametrize("pointer", ["mouse", "pen"])
+def test_stroke_right_after_clear_from_the_top_right(app_pages, pointer):
+    """The mouse (or a pen) goes from "Clear the canvas" straight to the canvas's top-right corner
+    and draws: the stroke is read (the hover-only toolbar had not moved away yet and took it)."""
+    draw = harness.draw_strokes if pointer == "mouse" else harness.draw_strokes_pen
     page = app_pages()
     _draw_and_read(page, 3)
-    with harness.rerun_expected(page):
-        harness.undo(page)  # the only stroke: the canvas is empty again
-    page.get_by_text(app.HINT).wait_for(timeout=15_000)
-    assert app.metric_values(page) == []
+    app.clear_with_app_button(page)
+    for start in (EDGE_STARTS["top-right corner"], EDGE_STARTS["top edge, middle"]):
+        draw(page, _one(start), steps=1)
+        app.wait_for_metrics(page, ["1"])
+        app.clear_with_app_button(page)
+    app.assert_no_exception(page)
 
-    with harness.rerun_expected(page):
-        app.draw_digit(page, 9)
-        harness.send_now(page)
-    app.wait_for_metrics(page, ["9"])
 
-    harness.clear_canvas(page)
-    page.get_by_text(app.HINT).wait_for(timeout=15_000)
-    app.wait_for_no_prediction(page)
+BAR = (60, 30, 135, 50)  # canvas px (left, top, right, bottom) where only the 7's bar is, left of the 1
+
+
+def test_undo_and_redo_buttons(app_pages):
+    """A 1, then a bar on top that makes it a 7: Undo takes the bar off the canvas (the 1 is read
+    again), Redo puts it back; the buttons are disabled when there is nothing to undo or redo."""
+    page = app_pages()
+    assert not app.button_enabled(page, "Undo") and not app.button_enabled(page, "Redo")
+    harness.draw_strokes(page, _one((150, 40)), steps=1)
+    app.wait_for_metrics(page, ["1"])
     app.settle(page)
-    _draw_and_read(page, 0)
+    harness.draw_strokes(page, [[(70 + 4 * i, 40) for i in range(21)]], steps=1)
+    app.wait_for_metrics(page, ["7 or 1?"])
+    app.settle(page)
+    assert app.button_enabled(page, "Undo") and not app.button_enabled(page, "Redo")
+    assert app.ink_in(page, BAR) > 0
+
+    app.press(page, "Undo")
+    app.wait_for_metrics(page, ["1"])
+    app.settle(page)
+    assert app.ink_in(page, BAR) == 0, "the bar should be gone from the canvas"
+    assert app.button_enabled(page, "Undo") and app.button_enabled(page, "Redo")
+
+    app.press(page, "Redo")
+    app.wait_for_metrics(page, ["7 or 1?"])
+    app.settle(page)
+    assert app.ink_in(page, BAR) > 0, "the bar should be back"
+    assert app.button_enabled(page, "Undo") and not app.button_enabled(page, "Redo")
+
+    app.press(page, "Undo")  # then a new stroke: nothing to redo any more
+    app.wait_for_metrics(page, ["1"])
+    app.settle(page)
+    with harness.rerun_expected(page):
+        harness.draw_strokes(page, [[(60 + 4 * i, 150) for i in range(21)]], steps=1)
+    app.settle(page)
+    assert not app.button_enabled(page, "Redo")
+    assert app.error_texts(page) == []
     app.assert_no_exception(page)
 
 
