@@ -205,36 +205,59 @@ def confusion(matrix: np.ndarray, selected: tuple[int, int] | None = None, heigh
     return go.Figure([heat, cells], layout)
 
 
-def per_digit_accuracy(per_class: dict[str, list[float]], height: int = 300) -> go.Figure:
-    """Grouped bars of each model's (10,) per-digit test accuracy; the y axis starts where the
-    differences show (accuracies are all high)."""
-    bars = [go.Bar(x=list(range(10)), y=acc, name=MODEL_LABELS.get(name, name),
-                   marker_color=MODEL_COLOURS.get(name, MUTED),
-                   hovertemplate=f"{MODEL_LABELS.get(name, name)}: digit %{{x}}, %{{y:.2%}}<extra></extra>")
-            for name, acc in per_class.items()]
-    low = min(min(a) for a in per_class.values())
-    return go.Figure(bars, _layout(height, barmode="group", xaxis=dict(dtick=1, title="digit"),
-                                   yaxis=dict(title="accuracy", tickformat=".1%", range=[max(0.0, low - 0.02), 1.0]),
-                                   legend=dict(orientation="h", y=1.12)))
+def per_digit_accuracy(per_class: dict[str, list[float]], title: str, height: int = 320) -> go.Figure:
+    """A dot plot of each model's (10,) per-digit accuracy (floats in [0, 1]): one dot per model
+    and digit, the models side by side. Dots, not bars: the accuracies are all high, so the y axis
+    starts just below the lowest (rounded down to half a percent), and a bar's height from there
+    would make 97 % look half of 99 %; the axis title says where it starts."""
+    names = list(per_class)
+    offsets = np.linspace(-0.15, 0.15, len(names)) if len(names) > 1 else np.zeros(1)
+    dots = [go.Scatter(x=np.arange(10) + offset, y=per_class[name], mode="markers", name=MODEL_LABELS.get(name, name),
+                       marker=dict(size=11, color=MODEL_COLOURS.get(name, MUTED), line=dict(color="white", width=1)),
+                       customdata=np.arange(10),
+                       hovertemplate=f"{MODEL_LABELS.get(name, name)}: digit %{{customdata}}, %{{y:.2%}}<extra></extra>")
+            for name, offset in zip(names, offsets)]
+    low = float(np.floor((min(min(a) for a in per_class.values()) - 0.003) * 200) / 200)
+    return go.Figure(dots, _layout(height, title=dict(text=title, x=0, font=dict(size=14)),
+                                   xaxis=dict(tickvals=list(range(10)), title="digit", range=[-0.5, 9.5]),
+                                   yaxis=dict(title=f"accuracy (axis from {low:.1%}, not 0)", tickformat=".1%",
+                                              range=[max(0.0, low), 1.001]),
+                                   legend=dict(orientation="h", y=-0.22), margin=dict(l=8, r=8, t=40, b=8)))
 
 
-def reliability_diagram(calibrations: dict[str, dict], height: int = 320) -> go.Figure:
+FEW = 30  # a reliability bin with fewer drawings than this is a hollow dot: too few to judge by
+
+
+def reliability_diagram(calibrations: dict[str, dict], height: int = 380) -> go.Figure:
     """Each model's reliability on held-out real drawings, before and after temperature scaling:
     mean confidence (x) against accuracy (y) per confidence bin, from the cards' "calibration"
-    (`mnist_core.calibration.summary`). The diagonal is a model whose "90 %" is right 90 % of the time."""
+    (`mnist_core.calibration.summary`: "edges", "confidence", "accuracy", "count" per bin). The
+    diagonal is a model whose "90 %" is right 90 % of the time. A dot's area grows with its bin's
+    drawings, its count is written beside it, and bins with fewer than FEW drawings are hollow."""
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color=MUTED, dash="dot"),
                                name="perfectly calibrated", hoverinfo="skip"))
+    largest = max(max(cal[key]["count"]) for cal in calibrations.values()
+                  for key in ("reliability_before", "reliability_after"))
     for name, cal in calibrations.items():
+        colour = MODEL_COLOURS.get(name, MUTED)
         for key, dash, when in (("reliability_before", "dash", "before"), ("reliability_after", "solid", "after")):
             table = cal[key]
             points = [(c, a, n) for c, a, n in zip(table["confidence"], table["accuracy"], table["count"]) if n]
+            counts = np.array([p[2] for p in points])
+            ece = cal["ece_before" if when == "before" else "ece_after_cross_fitted"]
             fig.add_trace(go.Scatter(
-                x=[p[0] for p in points], y=[p[1] for p in points], customdata=[p[2] for p in points],
-                mode="lines+markers", line=dict(color=MODEL_COLOURS.get(name, MUTED), dash=dash),
-                name=f"{MODEL_LABELS.get(name, name)}, {when} (ECE {cal['ece_before' if when == 'before' else 'ece_after_cross_fitted']:.3f})",
-                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} drawings<extra></extra>"))
-    fig.update_layout(_layout(height, xaxis=dict(title="confidence (top probability)", tickformat=".0%", range=[0, 1]),
-                              yaxis=dict(title="accuracy", tickformat=".0%", range=[0, 1.02]),
+                x=[p[0] for p in points], y=[p[1] for p in points], customdata=counts,
+                mode="lines+markers+text", text=[f"{n:,}" for n in counts], textposition="top left",
+                textfont=dict(size=9, color=colour),
+                line=dict(color=colour, dash=dash, width=1.5),
+                marker=dict(size=6 + 18 * np.sqrt(counts / max(largest, 1)), color=colour, line=dict(width=2, color=colour),
+                            symbol=["circle-open" if n < FEW else "circle" for n in counts]),
+                name=f"{MODEL_LABELS.get(name, name)}, {when} (ECE {ece:.3f})",
+                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata:,} drawings<extra></extra>"))
+    fig.update_layout(_layout(height, title=dict(text="Reliability: confidence against accuracy, per bin", x=0,
+                                                 font=dict(size=14)),
+                              xaxis=dict(title="confidence (top probability)", tickformat=".0%", range=[0, 1.02]),
+                              yaxis=dict(title="accuracy", tickformat=".0%", range=[0, 1.06]),
                               legend=dict(orientation="h", y=-0.25)))
     return fig
 

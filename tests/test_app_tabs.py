@@ -162,6 +162,15 @@ def test_evaluation_tab(mnist, models):
     np.testing.assert_array_equal(plotly_array(heat["text"]), models["lenet5"].card["test"]["confusion"])
     assert plotly_array(cells["x"]).shape == plotly_array(cells["y"]).shape == (100,)  # one clickable point per cell
     assert any(s.endswith("the most confident mistakes") for s in texts(at, "subheader"))
+    # per digit: dots (a bar from an axis that starts at 96 % would mislead), the axis start said
+    per_digit = chart(at, "eval_per_digit_lenet5")
+    (dots,) = per_digit["data"]
+    assert dots["type"] == "scatter" and dots["mode"] == "markers"
+    accuracy = models["lenet5"].card["test"]["per_class_accuracy"]
+    np.testing.assert_allclose(plotly_array(dots["y"]), accuracy, atol=1e-3)
+    low = per_digit["layout"]["yaxis"]["range"][0]
+    assert low <= min(accuracy) and per_digit["layout"]["yaxis"]["title"]["text"] == f"accuracy (axis from {low:.1%}, not 0)"
+    assert per_digit["layout"]["title"]["text"] == "LeNet-5 on the 10,000 test images, per digit"
 
     run_tab("evaluation", state={"eval_section": "Comparison"}, at=at)
     assert texts(at, "subheader") == ["The two models side by side", "Drawn digits: how the models read what people draw",
@@ -170,6 +179,26 @@ def test_evaluation_tab(mnist, models):
     assert list(table.columns) == ["MLP", "LeNet-5"]
     assert table.loc["Parameters", "LeNet-5"] == f"{models['lenet5'].card['parameters']:,}"
     assert float(table.loc["Classify latency (ms, median)", "MLP"]) > 0
+    # the reliability diagram: each bin's count written and as a dot's size, the thin bins hollow
+    from app.data_figures import FEW
+
+    reliability = chart(at, "eval_reliability")
+    assert reliability["layout"]["title"]["text"]
+    lenet_after = next(t for t in reliability["data"] if t["name"].startswith("LeNet-5, after"))
+    bins = models["lenet5"].card["calibration"]["reliability_after"]
+    counts = [n for n in bins["count"] if n]
+    assert list(lenet_after["text"]) == [f"{n:,}" for n in counts]
+    assert list(lenet_after["marker"]["symbol"]) == ["circle-open" if n < FEW else "circle" for n in counts]
+    assert any(n < FEW for n in counts) and any(n >= FEW for n in counts)  # the cards' bins have both
+    sizes = plotly_array(lenet_after["marker"]["size"])
+    assert sizes[int(np.argmax(counts))] == sizes.max() > sizes.min()
+    assert all(chart(at, key)["layout"].get("title", {}).get("text") for key in ("eval_drawn_per_digit",
+                                                                                 "eval_per_digit_both"))
+    # where they disagree: a table whose labels are whole, the counts adding up to the test set
+    agree = at.table[-1].value
+    assert list(agree.index) == ["both right", "only MLP right", "only LeNet-5 right", "both wrong, same answer",
+                                 "both wrong, different answers"]
+    assert sum(int(v.replace(",", "")) for v in agree["test images"]) == 10_000
 
 
 def test_learn_tab(mnist):
