@@ -96,8 +96,11 @@ def intensity_histogram(histogram: np.ndarray, log: bool = True) -> go.Figure:
     trace = go.Bar(x=np.arange(256), y=histogram, marker_color=ACCENT, marker_line_width=0,
                    customdata=histogram / total,
                    hovertemplate="value %{x}: %{y:,} pixels (%{customdata:.2%})<extra></extra>")
+    # a log axis labels only the powers of ten: Plotly's default also labels 2 and 5 between them,
+    # in a format that repeats ("1M 2 5 1M ...") and reads as the same number twice
+    yaxis = dict(title="pixels (log scale)", type="log", dtick=1, tickformat="~s") if log else dict(title="pixels")
     return go.Figure(trace, _layout(300, bargap=0, xaxis=dict(title="pixel value (0 = background, 255 = full ink)"),
-                                    yaxis=dict(title="pixels", type="log" if log else "linear")))
+                                    yaxis=yaxis))
 
 
 def ink_boxes(summary: dict, title: str) -> go.Figure:
@@ -132,7 +135,9 @@ def scatter_map(coords: np.ndarray, labels: np.ndarray, index: np.ndarray, title
 
     coords: (N, 2) float; labels: (N,) digits; index: (N,) ints passed as customdata (so that a
     selection tells which images were chosen). drawing: optional (2,) position of the user's
-    drawing (a large star); neighbours: optional (k, 2) positions it was placed from (rings).
+    drawing (a large outlined star, pointed at by an arrow); neighbours: optional (k, 2) positions
+    it was placed from (rings). Both are WebGL traces after the digits': Plotly draws WebGL traces
+    above SVG ones, so an SVG star would sit under the points.
     """
     traces = []
     for d in range(10):
@@ -141,14 +146,18 @@ def scatter_map(coords: np.ndarray, labels: np.ndarray, index: np.ndarray, title
                                    customdata=index[chosen], marker=dict(size=4, color=DIGIT_COLOURS[d], opacity=0.7),
                                    hovertemplate=f"digit {d} · image #%{{customdata}}<extra></extra>"))
     if neighbours is not None:
-        traces.append(go.Scatter(x=neighbours[:, 0], y=neighbours[:, 1], mode="markers", name="its neighbours",
-                                 marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(color="white", width=2)),
-                                 hoverinfo="skip"))
+        traces.append(go.Scattergl(x=neighbours[:, 0], y=neighbours[:, 1], mode="markers", name="its neighbours",
+                                   marker=dict(symbol="circle-open", size=14, color="white", line=dict(width=2)),
+                                   hoverinfo="skip"))
+    annotations = []
     if drawing is not None:
-        traces.append(go.Scatter(x=[drawing[0]], y=[drawing[1]], mode="markers", name="your drawing",
-                                 marker=dict(symbol="star", size=22, color="white", line=dict(color=MARK, width=2)),
-                                 hovertemplate="your drawing<extra></extra>"))
-    layout = _layout(height, title=dict(text=title, x=0, font=dict(size=14)),
+        traces.append(go.Scattergl(x=[drawing[0]], y=[drawing[1]], mode="markers", name="your drawing",
+                                   marker=dict(symbol="star", size=34, color=MARK, line=dict(color="black", width=3)),
+                                   hovertemplate="your drawing<extra></extra>"))
+        annotations.append(dict(x=drawing[0], y=drawing[1], text="<b>your drawing</b>", showarrow=True, arrowhead=2,
+                                arrowwidth=2, arrowcolor=MARK, ax=60, ay=-50, font=dict(size=13, color="white"),
+                                bgcolor=MARK, borderpad=3, standoff=18))
+    layout = _layout(height, title=dict(text=title, x=0, font=dict(size=14)), annotations=annotations,
                      legend=dict(title="digit", itemsizing="constant"),
                      xaxis=dict(title=axis_titles[0], zeroline=False), yaxis=dict(title=axis_titles[1], zeroline=False),
                      dragmode="lasso", clickmode="event+select")

@@ -92,6 +92,8 @@ def test_data_tab_overview(mnist):
     assert texts(at, "subheader") == ["Class distribution", "Mean and standard deviation image of each digit",
                                       "Pixel intensities", "Ink statistics per digit"]
     assert plotly_array(chart(at, "data_counts")["data"][0]["y"]).tolist() == mnist_counts(mnist)
+    histogram = chart(at, "data_histogram")["layout"]["yaxis"]
+    assert histogram["type"] == "log" and histogram["dtick"] == 1  # one label per power of ten, none repeated
     at.radio(key="data_split").set_value("test")
     run_tab("data", at=at)
     assert at.metric[4].label == "Pixel mean (pixel/255)" and at.metric[4].value != "0.1307"
@@ -117,8 +119,15 @@ def test_data_tab_sections(mnist):
 
 def test_data_map_places_the_drawing(mnist):
     at = run_tab("data", state={"data_section": "2-D map", "input28": drawing(mnist)})
-    names = [trace.get("name") for trace in chart(at, "data_pca_chart")["data"]]
-    assert "your drawing" in names and names[:10] == [str(d) for d in range(10)]
+    figure = chart(at, "data_pca_chart")
+    names = [trace.get("name") for trace in figure["data"]]
+    assert names[-1] == "your drawing" and names[:10] == [str(d) for d in range(10)]
+    star = figure["data"][-1]
+    # on top of the WebGL points (an SVG star is drawn under them), big, outlined, pointed at
+    assert star["type"] == "scattergl" == figure["data"][0]["type"]
+    assert star["marker"]["size"] >= 30 and star["marker"]["line"]["width"] >= 2
+    (arrow,) = figure["layout"]["annotations"]
+    assert (arrow["x"], arrow["y"]) == pytest.approx((star["x"][0], star["y"][0]), rel=1e-6) and arrow["showarrow"]
     assert "**Your drawing and its nearest training images**" in texts(at, "markdown")
 
 
@@ -130,6 +139,8 @@ def test_data_map_tsne_on_request(mnist, monkeypatch):
     at.radio(key="data_map_method").set_value("t-SNE")
     run_tab("data", at=at)
     assert not at.get("plotly_chart") or "data_tsne_chart" not in [c.key for c in at.get("plotly_chart")]
+    notice = [i for i in texts(at, "info") if "t-SNE map" in i]
+    assert notice and not any(str(embedding.cache_dir()) in i or "/" in i for i in notice)  # no server path
     at.button(key="data_tsne_compute").click()
     run_tab("data", at=at)
     names = [trace.get("name") for trace in chart(at, "data_tsne_chart")["data"]]
