@@ -274,16 +274,35 @@ def reliability_diagram(calibrations: dict[str, dict], height: int = 380) -> go.
 # --- Learn tab ---------------------------------------------------------------------------------
 
 
+CHANNELS = (("#ff0000", 0.2126), ("#00ff00", 0.7152), ("#0000ff", 0.0722))  # colour, its relative luminance
+
+
+def text_colours(values: np.ndarray, luminance: float) -> np.ndarray:
+    """Black or white text for cells of a heatmap from black to one channel's full colour, whichever
+    contrasts more (WCAG): values (...) uint8 0..255; luminance: the full colour's relative luminance
+    weight (sRGB: red 0.2126, green 0.7152, blue 0.0722). Returns (...) "#000000" or "#ffffff"."""
+    c = np.asarray(values, np.float32) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    # black and white text contrast equally on a relative luminance of 0.179: (L + 0.05) / 0.05 = 1.05 / (L + 0.05)
+    return np.where(linear * luminance > 0.179, "#000000", "#ffffff")
+
+
 def rgb_channels(rgb: np.ndarray, height: int = 260) -> go.Figure:
     """An (h, w, 3) uint8 colour image as its three arrays side by side (red, green, blue), each
-    a heatmap from black to its colour, the values written in the cells."""
+    a heatmap from black to its colour, the values written in the cells in black or white,
+    whichever reads on the cell (`text_colours`: a bright green cell takes black)."""
     rgb = np.asarray(rgb, np.uint8)
     fig = make_subplots(rows=1, cols=3, subplot_titles=["red array", "green array", "blue array"],
                         horizontal_spacing=0.03)
-    for i, colour in enumerate(("#ff0000", "#00ff00", "#0000ff")):
-        fig.add_trace(go.Heatmap(z=rgb[:, :, i], text=rgb[:, :, i], texttemplate="%{text}", textfont=dict(size=8),
-                                 colorscale=[[0, "#000000"], [1, colour]], zmin=0, zmax=255, showscale=False,
-                                 xgap=1, ygap=1, hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"),
+    rows, cols = np.indices(rgb.shape[:2])
+    for i, (colour, luminance) in enumerate(CHANNELS):
+        fig.add_trace(go.Heatmap(z=rgb[:, :, i], colorscale=[[0, "#000000"], [1, colour]], zmin=0, zmax=255,
+                                 showscale=False, xgap=1, ygap=1,
+                                 hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"),
+                      row=1, col=i + 1)
+        fig.add_trace(go.Scatter(x=cols.ravel(), y=rows.ravel(), mode="text", text=rgb[:, :, i].ravel().astype(str),
+                                 textfont=dict(size=8, color=text_colours(rgb[:, :, i].ravel(), luminance)),
+                                 hoverinfo="skip", showlegend=False),
                       row=1, col=i + 1)
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain", row=1, col=i + 1)
         fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",

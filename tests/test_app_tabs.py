@@ -219,6 +219,7 @@ def test_learn_tab(mnist):
                                       "How MNIST was made", "The two networks, layer by layer"]
     tables = [d.value for d in at.dataframe]
     assert len(tables) == 2
+    assert not any(column.dataframe for column in at.columns)  # full width: no column cut off in half the page
     mlp, lenet = tables
     assert mlp["parameters"].sum() == 784 * 512 + 512 + 512 * 128 + 128 + 128 * 10 + 10
     assert lenet.set_index("layer").loc["C3", "parameters"] == 1516
@@ -227,6 +228,28 @@ def test_learn_tab(mnist):
     assert any("C3 · 16@10×10" in m and "1,516 parameters" in m for m in texts(at, "markdown"))
     pixels = chart(at, "learn_pixels")["data"][0]
     assert pixels["texttemplate"] == "%{text}"
+    # the colour image's arrays: each number in black or white, whichever reads on its cell
+    rgb = chart(at, "learn_rgb")["data"]
+    assert [t["type"] for t in rgb] == ["heatmap", "scatter"] * 3
+    colours = {}
+    for channel, heat, numbers in zip(("red", "green", "blue"), rgb[::2], rgb[1::2]):
+        values = plotly_array(heat["z"]).ravel()
+        colours[channel] = np.array(numbers["textfont"]["color"])
+        assert [int(v) for v in numbers["text"]] == values.tolist()
+        assert set(colours[channel][values < 60]) <= {"#ffffff"}  # dark cells: white numbers
+    green = plotly_array(rgb[2]["z"]).ravel()
+    assert (green > 150).any() and set(colours["green"][green > 150]) == {"#000000"}  # bright green: black
+    assert set(colours["blue"]) == {"#ffffff"}  # blue is dark even at 255
+
+
+def test_text_colours_contrast_with_each_channel():
+    from app.data_figures import CHANNELS, text_colours
+
+    (_, red), (_, green), (_, blue) = CHANNELS
+    assert text_colours(np.array([0, 255]), green).tolist() == ["#ffffff", "#000000"]  # bright green: black
+    assert text_colours(np.array([255]), red).tolist() == ["#000000"]  # full red (L 0.21): black contrasts more
+    assert text_colours(np.array([255]), blue).tolist() == ["#ffffff"]  # full blue (L 0.07): white
+    assert text_colours(np.array([150]), green).tolist() == ["#000000"]  # mid green is already light
 
 
 # --- without data or models -------------------------------------------------------------------------
