@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from core_helpers import drawing, plotly_array
 from mnist_core import Classifier
+from mnist_core.explain import smoothgrad
 from mnist_core.models import connection_matrix
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
 
@@ -60,8 +61,13 @@ def test_lenet5_figures_for_the_drawing_come_from_the_core(at, models_dir):  # n
     assert np.allclose(c1[:28, :28], activations["C1"][:, :, 0], atol=1e-5)
     table = plotly_array(figures["lenet5-c3-table"]["data"][0]["z"])
     assert np.array_equal(table.astype(bool), connection_matrix())
-    saliency = plotly_array(figures["lenet5-saliency"]["data"][0]["z"])
-    assert np.allclose(saliency, classifier.saliency(at.session_state["input28"]), atol=1e-5)
+    saliency = plotly_array(figures["lenet5-saliency"]["data"][0]["z"])  # SmoothGrad of the answer
+    label = int(classifier.classify_batch(at.session_state["input28"][None])[0].argmax())
+    assert np.allclose(saliency, smoothgrad(classifier, at.session_state["input28"], label), atol=1e-5)
+    assert not np.allclose(saliency, classifier.saliency(at.session_state["input28"]), atol=1e-3)
+    assert figures["lenet5-saliency"]["data"][1]["line"]["color"] == "#ffffff"  # the outline is white ...
+    assert any("SmoothGrad" in c.value and "the white line is the digit's outline" in c.value
+               for c in at.caption)  # ... and called so
 
 
 def test_colour_scale_per_map(at):
