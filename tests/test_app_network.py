@@ -7,6 +7,7 @@ Network tab by setting `at.session_state["tab"]`. Drawings are supplied as in te
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from mnist_core import Classifier
 from mnist_core.explain import smoothgrad
 from mnist_core.models import connection_matrix
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LENET5_CHARTS = ["lenet5-c1-kernels", "lenet5-c1", "lenet5-s2", "lenet5-c3", "lenet5-c3-table", "lenet5-c3-kernels",
                  "lenet5-s4", "lenet5-c5", "lenet5-f6", "lenet5-output", "lenet5-saliency", "lenet5-other-chart"]
@@ -118,3 +121,22 @@ def test_broken_model_gives_an_error_line(models_dir, tmp_path, monkeypatch):  #
     assert charts(at) == {}
     choose(at, "MLP")
     assert list(charts(at)) == MLP_CHARTS and not at.error
+
+
+@pytest.mark.parametrize("top, expected", [
+    (0.6, "**LeNet-5** is unsure: a **4** (60%) or a **9** (30%). The figures below follow the 4."),
+    (0.97, "**LeNet-5** reads a **4** (97% confident)."),
+])
+def test_the_outcome_line_says_confident_only_above_the_doubt_threshold(top, expected):
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import numpy as np
+from app.tabs import network
+from mnist_core.classifier import Result
+p = np.zeros(10, np.float32)
+p[4], p[9], p[1] = {top}, {round((1 - top) * 0.75, 4)}, {round((1 - top) * 0.25, 4)}
+network._outcome(Result(4, p, np.zeros((28, 28), np.float32), None, "lenet5", unsure_below=0.963), "lenet5")
+"""
+    at = AppTest.from_string(script, default_timeout=TIMEOUT).run()
+    assert not at.exception and [m.value for m in at.markdown] == [expected]

@@ -28,7 +28,15 @@ def _chart(figure, key: str, caption: str) -> None:
 
 
 def _outcome(result: Result, name: str) -> None:
-    st.markdown(f"**{figures.MODEL_LABELS[name]}** reads a **{result.label}** ({result.confidence:.0%} confident).")
+    """One line: the answer as the Draw tab gives it, "confident" only when the model's doubt rule
+    (`Result.unsure`) lets it answer without a question."""
+    model = figures.MODEL_LABELS[name]
+    if result.unsure:
+        runner_up = result.probabilities[result.runner_up]
+        st.markdown(f"**{model}** is unsure: a **{result.label}** ({result.confidence:.0%}) or a "
+                    f"**{result.runner_up}** ({runner_up:.0%}). The figures below follow the {result.label}.")
+    else:
+        st.markdown(f"**{model}** reads a **{result.label}** ({result.confidence:.0%} confident).")
 
 
 def _lenet5(classifier: Classifier, result: Result, per_map: bool) -> None:
