@@ -6,15 +6,17 @@ AppTest does not run `st.fragment(run_every=...)` on its own: each `at.run()` is
 heartbeat). The trainings are small (1,000 images, 1-2 epochs) so each test takes seconds.
 """
 
+import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import CANVAS_KEY, canvas_value
 from mnist_core import live
-from core_helpers import drawing
+from core_helpers import drawing, plotly_array
 from test_app_draw import canvas_png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +95,10 @@ def test_train_tab_trains_shows_progress_finishes_and_offers_the_model(slot, mni
     assert any("Your trained model" in s.value for s in at.success)
     assert len(job.progress().readings) == 2 and all(r is not None for _, r in job.progress().readings)
     assert "train_reading" in chart_keys(at)
+    reading = json.loads(at.get("plotly_chart")[chart_keys(at).index("train_reading")].proto.spec)["data"][0]
+    calibrated = job.classifier.classify_batch(at.session_state["input28"][None])[0]  # with its temperature
+    np.testing.assert_allclose(plotly_array(reading["y"]), calibrated, atol=1e-4)
+    assert any("as the trained network reads it, calibrated" in t for t in texts(at))
     # what changed in C1: the difference, and its largest value in words
     p = job.progress()
     largest = abs(p.weights - p.initial_weights).max()

@@ -179,7 +179,10 @@ def _reading(progress: live.Progress, job: live.TrainingJob) -> None:
         final = progress.readings[-1][1]
     if final is not None:
         st.plotly_chart(figures.probability_bars(final, height=170), config=figures.CONFIG, key="train_reading")
-        st.caption("The ten probabilities of your drawing, as the network being trained reads it now.")
+        st.caption("The ten probabilities of your drawing, as the trained network reads it, calibrated (the "
+                   "epochs' readings above are its raw softmax)." if job.classifier is not None else
+                   "The ten probabilities of your drawing, as the network being trained reads it now (its raw "
+                   "softmax: it is calibrated when the training ends).")
     elif image is None:
         st.caption("Draw a digit on the Draw tab: it is read after every epoch.")
     else:
