@@ -196,16 +196,16 @@ def _weight_rows(progress: live.Progress, shape: tuple, labels: list[str], tile_
     initial, now = (np.asarray(w, np.float32).reshape(*shape, -1) for w in (progress.initial_weights,
                                                                             progress.weights))
     change = now - initial
-    rows = (("as initialised", initial, "weight", per_tile), ("now", now, "weight", per_tile),
-            ("change: now minus as initialised, on its own colour scale", change, "change", False))
-    for title, weights, what, own_scale in rows:
+    rows = (("initialised", "as initialised", initial, "weight", per_tile), ("now", "now", now, "weight", per_tile),
+            ("change", "change: now minus as initialised, on its own colour scale", change, "change", False))
+    for suffix, title, weights, what, scale_per_tile in rows:
         st.caption(title)
-        st.plotly_chart(train_figures.weight_tiles(weights, labels, tile_px, per_tile=own_scale, what=what),
-                        config=figures.CONFIG, key=f"{key}_{what if what == 'change' else title.split()[-1]}")
+        st.plotly_chart(train_figures.weight_tiles(weights, labels, tile_px, per_tile=scale_per_tile, what=what),
+                        config=figures.CONFIG, key=f"{key}_{suffix}")
     tile = int(np.abs(change).reshape(-1, change.shape[-1]).max(axis=0).argmax())
     st.caption(f"Largest change: {np.abs(change).max():.3f} ({labels[tile]}), against weights of up to "
-               f"{np.abs(initial).max():.3f} as initialised: the pictures above can look alike while every "
-               "weight has moved.")
+               f"{np.abs(initial).max():.3f} as initialised: the first two rows can look alike while the weights have "
+               "moved.")
 
 
 def _weights(progress: live.Progress) -> None:
@@ -230,7 +230,7 @@ def _calibration(entry: dict) -> None:
     if not entry:
         return
     sure = entry.get("sure_accuracy")
-    right = f"; {sure:.1%} of the answers above it were right" if sure is not None else ""
+    right = f"; {sure:.1%} of those drawings answered above it were right" if sure is not None else ""
     st.caption(f"Calibrated like the app's models, on {entry['fitted_on']}: its probabilities are "
                f"{'softened' if entry['temperature'] > 1 else 'sharpened'} by a temperature of "
                f"{entry['temperature']:.2f}; below {entry['unsure_below']:.0%} it shows its two "
