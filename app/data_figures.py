@@ -96,8 +96,11 @@ def intensity_histogram(histogram: np.ndarray, log: bool = True) -> go.Figure:
     trace = go.Bar(x=np.arange(256), y=histogram, marker_color=ACCENT, marker_line_width=0,
                    customdata=histogram / total,
                    hovertemplate="value %{x}: %{y:,} pixels (%{customdata:.2%})<extra></extra>")
+    # a log axis labels only the powers of ten: Plotly's default also labels 2 and 5 between them,
+    # in a format that repeats ("1M 2 5 1M ...") and reads as the same number twice
+    yaxis = dict(title="pixels (log scale)", type="log", dtick=1, tickformat="~s") if log else dict(title="pixels")
     return go.Figure(trace, _layout(300, bargap=0, xaxis=dict(title="pixel value (0 = background, 255 = full ink)"),
-                                    yaxis=dict(title="pixels", type="log" if log else "linear")))
+                                    yaxis=yaxis))
 
 
 def ink_boxes(summary: dict, title: str) -> go.Figure:
@@ -132,7 +135,9 @@ def scatter_map(coords: np.ndarray, labels: np.ndarray, index: np.ndarray, title
 
     coords: (N, 2) float; labels: (N,) digits; index: (N,) ints passed as customdata (so that a
     selection tells which images were chosen). drawing: optional (2,) position of the user's
-    drawing (a large star); neighbours: optional (k, 2) positions it was placed from (rings).
+    drawing (a large outlined star, pointed at by an arrow); neighbours: optional (k, 2) positions
+    it was placed from (rings). Both are WebGL traces after the digits': Plotly draws WebGL traces
+    above SVG ones, so an SVG star would sit under the points.
     """
     traces = []
     for d in range(10):
@@ -141,14 +146,18 @@ def scatter_map(coords: np.ndarray, labels: np.ndarray, index: np.ndarray, title
                                    customdata=index[chosen], marker=dict(size=4, color=DIGIT_COLOURS[d], opacity=0.7),
                                    hovertemplate=f"digit {d} · image #%{{customdata}}<extra></extra>"))
     if neighbours is not None:
-        traces.append(go.Scatter(x=neighbours[:, 0], y=neighbours[:, 1], mode="markers", name="its neighbours",
-                                 marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(color="white", width=2)),
-                                 hoverinfo="skip"))
+        traces.append(go.Scattergl(x=neighbours[:, 0], y=neighbours[:, 1], mode="markers", name="its neighbours",
+                                   marker=dict(symbol="circle-open", size=14, color="white", line=dict(width=2)),
+                                   hoverinfo="skip"))
+    annotations = []
     if drawing is not None:
-        traces.append(go.Scatter(x=[drawing[0]], y=[drawing[1]], mode="markers", name="your drawing",
-                                 marker=dict(symbol="star", size=22, color="white", line=dict(color=MARK, width=2)),
-                                 hovertemplate="your drawing<extra></extra>"))
-    layout = _layout(height, title=dict(text=title, x=0, font=dict(size=14)),
+        traces.append(go.Scattergl(x=[drawing[0]], y=[drawing[1]], mode="markers", name="your drawing",
+                                   marker=dict(symbol="star", size=34, color=MARK, line=dict(color="black", width=3)),
+                                   hovertemplate="your drawing<extra></extra>"))
+        annotations.append(dict(x=drawing[0], y=drawing[1], text="<b>your drawing</b>", showarrow=True, arrowhead=2,
+                                arrowwidth=2, arrowcolor=MARK, ax=60, ay=-50, font=dict(size=13, color="white"),
+                                bgcolor=MARK, borderpad=3, standoff=18))
+    layout = _layout(height, title=dict(text=title, x=0, font=dict(size=14)), annotations=annotations,
                      legend=dict(title="digit", itemsizing="constant"),
                      xaxis=dict(title=axis_titles[0], zeroline=False), yaxis=dict(title=axis_titles[1], zeroline=False),
                      dragmode="lasso", clickmode="event+select")
@@ -205,36 +214,59 @@ def confusion(matrix: np.ndarray, selected: tuple[int, int] | None = None, heigh
     return go.Figure([heat, cells], layout)
 
 
-def per_digit_accuracy(per_class: dict[str, list[float]], height: int = 300) -> go.Figure:
-    """Grouped bars of each model's (10,) per-digit test accuracy; the y axis starts where the
-    differences show (accuracies are all high)."""
-    bars = [go.Bar(x=list(range(10)), y=acc, name=MODEL_LABELS.get(name, name),
-                   marker_color=MODEL_COLOURS.get(name, MUTED),
-                   hovertemplate=f"{MODEL_LABELS.get(name, name)}: digit %{{x}}, %{{y:.2%}}<extra></extra>")
-            for name, acc in per_class.items()]
-    low = min(min(a) for a in per_class.values())
-    return go.Figure(bars, _layout(height, barmode="group", xaxis=dict(dtick=1, title="digit"),
-                                   yaxis=dict(title="accuracy", tickformat=".1%", range=[max(0.0, low - 0.02), 1.0]),
-                                   legend=dict(orientation="h", y=1.12)))
+def per_digit_accuracy(per_class: dict[str, list[float]], title: str, height: int = 320) -> go.Figure:
+    """A dot plot of each model's (10,) per-digit accuracy (floats in [0, 1]): one dot per model
+    and digit, the models side by side. Dots, not bars: the accuracies are all high, so the y axis
+    starts just below the lowest (rounded down to half a percent), and a bar's height from there
+    would make 97 % look half of 99 %; the axis title says where it starts."""
+    names = list(per_class)
+    offsets = np.linspace(-0.15, 0.15, len(names)) if len(names) > 1 else np.zeros(1)
+    dots = [go.Scatter(x=np.arange(10) + offset, y=per_class[name], mode="markers", name=MODEL_LABELS.get(name, name),
+                       marker=dict(size=11, color=MODEL_COLOURS.get(name, MUTED), line=dict(color="white", width=1)),
+                       customdata=np.arange(10),
+                       hovertemplate=f"{MODEL_LABELS.get(name, name)}: digit %{{customdata}}, %{{y:.2%}}<extra></extra>")
+            for name, offset in zip(names, offsets)]
+    low = float(np.floor((min(min(a) for a in per_class.values()) - 0.003) * 200) / 200)
+    return go.Figure(dots, _layout(height, title=dict(text=title, x=0, font=dict(size=14)),
+                                   xaxis=dict(tickvals=list(range(10)), title="digit", range=[-0.5, 9.5]),
+                                   yaxis=dict(title=f"accuracy (axis from {low:.1%}, not 0)", tickformat=".1%",
+                                              range=[max(0.0, low), 1.001]),
+                                   legend=dict(orientation="h", y=-0.22), margin=dict(l=8, r=8, t=40, b=8)))
 
 
-def reliability_diagram(calibrations: dict[str, dict], height: int = 320) -> go.Figure:
+FEW = 30  # a reliability bin with fewer drawings than this is a hollow dot: too few to judge by
+
+
+def reliability_diagram(calibrations: dict[str, dict], height: int = 380) -> go.Figure:
     """Each model's reliability on held-out real drawings, before and after temperature scaling:
     mean confidence (x) against accuracy (y) per confidence bin, from the cards' "calibration"
-    (`mnist_core.calibration.summary`). The diagonal is a model whose "90 %" is right 90 % of the time."""
+    (`mnist_core.calibration.summary`: "edges", "confidence", "accuracy", "count" per bin). The
+    diagonal is a model whose "90 %" is right 90 % of the time. A dot's area grows with its bin's
+    drawings, its count is written beside it, and bins with fewer than FEW drawings are hollow."""
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color=MUTED, dash="dot"),
                                name="perfectly calibrated", hoverinfo="skip"))
+    largest = max(max(cal[key]["count"]) for cal in calibrations.values()
+                  for key in ("reliability_before", "reliability_after"))
     for name, cal in calibrations.items():
+        colour = MODEL_COLOURS.get(name, MUTED)
         for key, dash, when in (("reliability_before", "dash", "before"), ("reliability_after", "solid", "after")):
             table = cal[key]
             points = [(c, a, n) for c, a, n in zip(table["confidence"], table["accuracy"], table["count"]) if n]
+            counts = np.array([p[2] for p in points])
+            ece = cal["ece_before" if when == "before" else "ece_after_cross_fitted"]
             fig.add_trace(go.Scatter(
-                x=[p[0] for p in points], y=[p[1] for p in points], customdata=[p[2] for p in points],
-                mode="lines+markers", line=dict(color=MODEL_COLOURS.get(name, MUTED), dash=dash),
-                name=f"{MODEL_LABELS.get(name, name)}, {when} (ECE {cal['ece_before' if when == 'before' else 'ece_after_cross_fitted']:.3f})",
-                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} drawings<extra></extra>"))
-    fig.update_layout(_layout(height, xaxis=dict(title="confidence (top probability)", tickformat=".0%", range=[0, 1]),
-                              yaxis=dict(title="accuracy", tickformat=".0%", range=[0, 1.02]),
+                x=[p[0] for p in points], y=[p[1] for p in points], customdata=counts,
+                mode="lines+markers+text", text=[f"{n:,}" for n in counts], textposition="top left",
+                textfont=dict(size=9, color=colour),
+                line=dict(color=colour, dash=dash, width=1.5),
+                marker=dict(size=6 + 18 * np.sqrt(counts / max(largest, 1)), color=colour, line=dict(width=2, color=colour),
+                            symbol=["circle-open" if n < FEW else "circle" for n in counts]),
+                name=f"{MODEL_LABELS.get(name, name)}, {when} (ECE {ece:.3f})",
+                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata:,} drawings<extra></extra>"))
+    fig.update_layout(_layout(height, title=dict(text="Reliability: confidence against accuracy, per bin", x=0,
+                                                 font=dict(size=14)),
+                              xaxis=dict(title="confidence (top probability)", tickformat=".0%", range=[0, 1.02]),
+                              yaxis=dict(title="accuracy", tickformat=".0%", range=[0, 1.06]),
                               legend=dict(orientation="h", y=-0.25)))
     return fig
 
@@ -242,16 +274,35 @@ def reliability_diagram(calibrations: dict[str, dict], height: int = 320) -> go.
 # --- Learn tab ---------------------------------------------------------------------------------
 
 
+CHANNELS = (("#ff0000", 0.2126), ("#00ff00", 0.7152), ("#0000ff", 0.0722))  # colour, its relative luminance
+
+
+def text_colours(values: np.ndarray, luminance: float) -> np.ndarray:
+    """Black or white text for cells of a heatmap from black to one channel's full colour, whichever
+    contrasts more (WCAG): values (...) uint8 0..255; luminance: the full colour's relative luminance
+    weight (sRGB: red 0.2126, green 0.7152, blue 0.0722). Returns (...) "#000000" or "#ffffff"."""
+    c = np.asarray(values, np.float32) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    # black and white text contrast equally on a relative luminance of 0.179: (L + 0.05) / 0.05 = 1.05 / (L + 0.05)
+    return np.where(linear * luminance > 0.179, "#000000", "#ffffff")
+
+
 def rgb_channels(rgb: np.ndarray, height: int = 260) -> go.Figure:
     """An (h, w, 3) uint8 colour image as its three arrays side by side (red, green, blue), each
-    a heatmap from black to its colour, the values written in the cells."""
+    a heatmap from black to its colour, the values written in the cells in black or white,
+    whichever reads on the cell (`text_colours`: a bright green cell takes black)."""
     rgb = np.asarray(rgb, np.uint8)
     fig = make_subplots(rows=1, cols=3, subplot_titles=["red array", "green array", "blue array"],
                         horizontal_spacing=0.03)
-    for i, colour in enumerate(("#ff0000", "#00ff00", "#0000ff")):
-        fig.add_trace(go.Heatmap(z=rgb[:, :, i], text=rgb[:, :, i], texttemplate="%{text}", textfont=dict(size=8),
-                                 colorscale=[[0, "#000000"], [1, colour]], zmin=0, zmax=255, showscale=False,
-                                 xgap=1, ygap=1, hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"),
+    rows, cols = np.indices(rgb.shape[:2])
+    for i, (colour, luminance) in enumerate(CHANNELS):
+        fig.add_trace(go.Heatmap(z=rgb[:, :, i], colorscale=[[0, "#000000"], [1, colour]], zmin=0, zmax=255,
+                                 showscale=False, xgap=1, ygap=1,
+                                 hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"),
+                      row=1, col=i + 1)
+        fig.add_trace(go.Scatter(x=cols.ravel(), y=rows.ravel(), mode="text", text=rgb[:, :, i].ravel().astype(str),
+                                 textfont=dict(size=8, color=text_colours(rgb[:, :, i].ravel(), luminance)),
+                                 hoverinfo="skip", showlegend=False),
                       row=1, col=i + 1)
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain", row=1, col=i + 1)
         fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",

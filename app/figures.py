@@ -405,9 +405,10 @@ def templates(weights: np.ndarray, units: np.ndarray, activations: np.ndarray, t
 
 
 def saliency_map(saliency: np.ndarray, image28: np.ndarray, height: int = 320) -> go.Figure:
-    """The gradient of the predicted class's score per input pixel, with the digit's outline.
+    """The gradient of the predicted class's score per input pixel, with the digit's outline (white).
 
-    saliency: (28, 28) float32 (`Classifier.saliency`); image28: (28, 28) float32 in [0, 1].
+    saliency: (28, 28) float32 (`explain.smoothgrad` or `Classifier.saliency`); image28: (28, 28)
+    float32 in [0, 1].
     Red: more ink there would raise the score; blue: would lower it.
     """
     limit = max(float(np.abs(saliency).max()), 1e-9)
@@ -415,7 +416,7 @@ def saliency_map(saliency: np.ndarray, image28: np.ndarray, height: int = 320) -
                       colorbar=dict(thickness=10, len=0.9, outlinewidth=0),
                       hovertemplate="row %{y}, column %{x}<br>gradient %{z:.4f}<extra></extra>")
     outline = go.Contour(z=np.asarray(image28, np.float32), contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
-                         line=dict(color="#d0d0d0", width=1.5), showscale=False, hoverinfo="skip")
+                         line=dict(color="#ffffff", width=1.5), showscale=False, hoverinfo="skip")
     x, y = _image_axes()
     return go.Figure([heat, outline], _layout(height, margin=dict(l=4, r=4, t=4, b=4), xaxis=x,
                                               yaxis=dict(y, scaleanchor="x")))

@@ -49,6 +49,7 @@ def _load(name: str, directory: str, stamp: tuple) -> tuple[Classifier | None, s
     classifier.classify_batch(blank[None])
     classifier.activations(blank)  # builds the feature model, once per process
     classifier.saliency(blank)
+    classifier.saliency_batch(blank[None], 0)  # the Network tab's SmoothGrad
     # Streamlit runs keras.backend.clear_session() and a full garbage collection after every
     # script run once Keras is imported; with TensorFlow, Keras and the models loaded (442,000
     # objects) the two walks take 460 ms after every stroke's run. Freezing what is loaded by now

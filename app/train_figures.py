@@ -41,10 +41,12 @@ def curves(points: tuple[Point, ...], validation: tuple, epochs: int, height: in
     return fig
 
 
-def weight_tiles(weights: np.ndarray, labels: list[str], tile_px: int, per_tile: bool) -> go.Figure:
+def weight_tiles(weights: np.ndarray, labels: list[str], tile_px: int, per_tile: bool,
+                 what: str = "weight") -> go.Figure:
     """Weights as a row of pictures, one diverging colour scale (red > 0, blue < 0).
 
-    weights: (H, W, K) float32 (LeNet-5's C1 kernels (5, 5, 6); MLP templates (28, 28, K)).
+    weights: (H, W, K) float32 (LeNet-5's C1 kernels (5, 5, 6); MLP templates (28, 28, K)), or
+    their change since initialisation (`what="change"`: its own scale, as every call has).
     per_tile: scale each picture to its own largest |weight| (templates), else one scale for all.
     """
     weights = np.asarray(weights, np.float32)
@@ -52,7 +54,7 @@ def weight_tiles(weights: np.ndarray, labels: list[str], tile_px: int, per_tile:
     limit = np.abs(weights).reshape(-1, count).max(axis=0) if per_tile else np.full(count, np.abs(weights).max())
     z = mosaic(weights / np.where(limit > 0, limit, 1), count)
     trace = go.Heatmap(z=z, customdata=mosaic(weights, count), colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
-                       showscale=False, hovertemplate="weight %{customdata:.3f}<extra></extra>")
+                       showscale=False, hovertemplate=what + " %{customdata:+.3f}<extra></extra>")
     x, y = _image_axes()
     layout = dict(height=tile_px + 36, margin=dict(l=4, r=4, t=20, b=4), paper_bgcolor="rgba(0,0,0,0)",
                   plot_bgcolor="rgba(0,0,0,0)", template=NO_TEMPLATE, showlegend=False, xaxis=x,

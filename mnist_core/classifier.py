@@ -96,6 +96,7 @@ def _sha256(path: Path) -> str:
 
 
 ONE_IMAGE = tf.TensorSpec((1, 28, 28), tf.float32)
+IMAGES = tf.TensorSpec((None, 28, 28), tf.float32)
 
 
 class Classifier:
@@ -165,8 +166,8 @@ class Classifier:
         return FEATURE_LAYERS[self.model.name]
 
     def _functions(self):
-        """(activations, saliency): `tf.function`s for one (1, 28, 28) image, traced once, on first
-        use, by whichever thread gets here first."""
+        """(activations, saliency, gradients): `tf.function`s for one (1, 28, 28) image (the last
+        for (N, 28, 28) images), traced once, on first use, by whichever thread gets here first."""
         with self._lock:
             if self._compiled is None:
                 outputs = [self.model.get_layer(name).output for name in self.feature_layers]
@@ -186,8 +187,20 @@ class Classifier:
                         score = logits[0, label_]
                     return tape.gradient(score, x)[0]
 
+                def gradients(x, label):
+                    # the images do not interact (inference: no batch statistics), so the gradient of
+                    # the summed scores is each image's own gradient
+                    with tf.GradientTape() as tape:
+                        tape.watch(x)
+                        hidden = features(x, training=False)[-2]
+                        logit = tf.linalg.matvec(hidden, tf.gather(output.kernel, label, axis=1))  # bias: no gradient
+                        score = tf.reduce_sum(logit)
+                    return tape.gradient(score, x)
+
+                label_spec = tf.TensorSpec((), tf.int32)
                 self._compiled = (tf.function(activations, input_signature=[ONE_IMAGE]),
-                                  tf.function(saliency, input_signature=[ONE_IMAGE, tf.TensorSpec((), tf.int32)]))
+                                  tf.function(saliency, input_signature=[ONE_IMAGE, label_spec]),
+                                  tf.function(gradients, input_signature=[IMAGES, label_spec]))
             return self._compiled
 
     def activations(self, image28: np.ndarray) -> dict[str, np.ndarray]:
@@ -203,6 +216,12 @@ class Classifier:
         score. `label` defaults to the predicted class."""
         x = np.asarray(image28, np.float32)[None]
         return self._functions()[1](x, np.int32(-1 if label is None else label)).numpy()
+
+    def saliency_batch(self, images28: np.ndarray, label: int) -> np.ndarray:
+        """`saliency` of one class for many inputs in one call (one compiled graph, any batch size):
+        (N, 28, 28) float32 -> (N, 28, 28) float32, the gradient of `label`'s logit (0-9) for each."""
+        x = np.asarray(images28, np.float32).reshape(-1, 28, 28)
+        return self._functions()[2](x, np.int32(label)).numpy()
 
     def kernels(self, layer: str) -> np.ndarray:
         """A convolution layer's kernel as (kh, kw, in_maps, out_maps) float32; for C3 with the

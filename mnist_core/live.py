@@ -13,8 +13,10 @@ The run is `train.fit` itself (no copy of it): a Keras callback records the runn
 accuracy every few batches, copies the weights worth watching (LeNet-5's six C1 kernels, or the
 first-layer weights of a few MLP units as 28x28 templates), reads the probe after each epoch,
 and stops the fit (`model.stop_training`) when cancelled or when no heartbeat came for
-`heartbeat_timeout` seconds. The finished model is wrapped in a `Classifier`, whose LiteRT fast
-path then reads the 10,000 test images for the test accuracy. Nothing is written to disk.
+`heartbeat_timeout` seconds. The finished model is calibrated by the committed models' rule on
+drawings it never saw (`live_calibration`: temperature, "4 or 9?", "not a digit") and wrapped in
+a `Classifier` with those rules, whose LiteRT fast path then reads the 10,000 test images for the
+test accuracy. Nothing is written to disk.
 
 Threads: the job is one Python thread; its TensorFlow ops run in the process's TF thread pools
 (TF's default: one thread per core, 2 here). The app's readings go through LiteRT, outside
@@ -34,11 +36,13 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from . import live_calibration
 from .classifier import Classifier
+from .litert import LiteRTModel, export_bytes
 from .models import keras
-from .train import TrainConfig, fit
+from .train import TrainConfig, fit, validation_split
 
-RUNNING = ("starting", "training", "testing")
+RUNNING = ("starting", "training", "calibrating", "testing")
 POINTS_PER_EPOCH = 12  # curve points per epoch (about; at least one per epoch)
 MLP_UNITS = (0, 1, 2, 3, 4, 5, 6, 7)  # the MLP's first-layer units whose weights are watched
 HEARTBEAT_TIMEOUT = 8.0  # seconds without a beat before a job stops itself (the page was left)
@@ -68,8 +72,9 @@ class Point:
 class Progress:
     """Where a job stands. Immutable: `TrainingJob.progress()` returns a fresh one each call.
 
-    state:      "starting" (building, first batch compiling), "training", "testing" (reading the
-                10,000 test images), "done", "cancelled" or "failed".
+    state:      "starting" (building, first batch compiling), "training", "calibrating" (fitting
+                the committed models' reading rules on held-out drawings: `live_calibration`),
+                "testing" (reading the 10,000 test images), "done", "cancelled" or "failed".
     epoch:      the epoch being trained, 1-based (0 before the first); epochs: how many in all.
     batch:      batches done in that epoch; batches: batches per epoch.
     points:     the curves, a Point every few batches, starting at step 0.
@@ -108,8 +113,8 @@ class Progress:
 
     @property
     def fraction(self) -> float:
-        """0..1: batches done of all batches (1.0 while testing and when done)."""
-        if self.state in ("testing", "done"):
+        """0..1: batches done of all batches (1.0 while calibrating, testing and when done)."""
+        if self.state in ("calibrating", "testing", "done"):
             return 1.0
         if not self.batches or not self.epoch:
             return 0.0
@@ -121,6 +126,8 @@ class Progress:
             return "starting"
         if self.state == "training":
             return f"epoch {self.epoch}/{self.epochs}, {self.fraction:.0%}"
+        if self.state == "calibrating":
+            return "calibrating on held-out drawings"
         if self.state == "testing":
             return "reading the 10,000 test images"
         if self.state == "done":
@@ -294,9 +301,14 @@ class TrainingJob:
             if self._should_stop():
                 self._update(state="cancelled", message=self._stop_reason)
                 return
+            self._update(state="calibrating")
+            fast = LiteRTModel(export_bytes(model))
+            val, _ = validation_split(len(data.x_train), config)  # the images `fit` held out
+            entry = live_calibration.calibrate(fast, data.x_train[val].astype(np.float32) / 255,
+                                               np.asarray(data.y_train)[val])
             self._update(state="testing")
-            classifier = Classifier(model, {"name": f"live-{config.model}", "config": asdict(config)},
-                                    f"live-{config.model}")
+            card = {"name": f"live-{config.model}", "config": asdict(config), "calibration": entry}
+            classifier = Classifier(model, card, f"live-{config.model}", fast)
             probabilities = classifier.classify_batch(data.x_test)
             accuracy = float(np.mean(probabilities.argmax(1) == np.asarray(data.y_test)))
             classifier.card["test"] = {"accuracy": accuracy, "images": len(data.x_test)}

@@ -77,6 +77,22 @@ def rules(digits: dict, digits_for_refusal: dict | None = None) -> dict:
             "not_digit_below": float(np.floor(min(refuse, unsure) * 1e4) / 1e4)}  # rounded down: never refuses more
 
 
+CALIBRATION_RULES = ("temperature", "unsure_below", "not_digit_below")  # what a Classifier reads from the card
+
+
+def calibration_entry(real: dict, refusal: dict, fitted_on: str) -> dict:
+    """A model card's "calibration" entry: `rules` fitted on held-out real drawings, with
+    `calibration.summary`'s cross-fitted report of how well they work.
+
+    real: {population: ((N, 10) float32 raw probabilities, (N,) labels, (N,) writers)} of drawings
+    by writers the model never saw; refusal: {name: ((N, 10) raw probabilities, (N,) labels)} of
+    more digits the "not a digit" rule must not refuse; fitted_on: one line saying what `real` is.
+    """
+    fitted = rules({n: r[:2] for n, r in real.items()}, refusal)
+    raw, labels, writers = (np.concatenate([r[i] for r in real.values()]) for i in range(3))
+    return {**calibration.summary(raw, labels, writers), **fitted, "fitted_on": fitted_on}
+
+
 def decisions(calibrated: np.ndarray, fitted: dict) -> tuple[np.ndarray, np.ndarray]:
     """(refused, asked): (N,) bool each, for (N, 10) calibrated probabilities under `fitted` rules."""
     confidence = calibrated.max(axis=1)

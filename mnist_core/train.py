@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from . import augment, calibration, collected, negatives, pendigits, strangers
+from . import augment, collected, negatives, pendigits, strangers
 from .data import load_mnist
 from .drawn import hand_set, redrawn_set
 from .evaluate import metrics, writer_metrics
@@ -174,6 +174,14 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def validation_split(n: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(validation index, training index) into n training images: `config.validation_size`
+    held out at random (`config.seed`), the rest trained on (the first `config.train_limit` if set)."""
+    order = np.random.default_rng(config.seed).permutation(n)
+    val, fit_index = order[: config.validation_size], order[config.validation_size :]
+    return val, (fit_index[: config.train_limit] if config.train_limit else fit_index)
+
+
 def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, extra=None):
     """Build `config.model` and train it; nothing is written. Returns (model, history, seconds, sizes).
 
@@ -187,10 +195,7 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
     keras.utils.set_random_seed(config.seed)
     data = data or load_mnist()
     x, y = data.x_train, np.asarray(data.y_train)
-    order = np.random.default_rng(config.seed).permutation(len(x))
-    val, fit_index = order[: config.validation_size], order[config.validation_size :]
-    if config.train_limit:
-        fit_index = fit_index[: config.train_limit]
+    val, fit_index = validation_split(len(x), config)
     # only the images used are scaled to float32 (a quick run on 12,000 does not pay for 60,000)
     x_val, y_val = x[val].astype(np.float32) / 255, y[val]
     x_fit, y_fit = x[fit_index].astype(np.float32) / 255, y[fit_index]
@@ -263,12 +268,13 @@ def strangers_entries(config: TrainConfig, fast, data, populations: dict, models
         real_readings = {config.holdout: own[config.holdout]}
     else:
         real_readings = fold_readings(config.model, models_dir, populations)
-    fitted = strangers.rules({n: r[:2] for n, r in real_readings.items()}, {"mnist_test": own["mnist_test"][:2]})
+    calibrated = strangers.calibration_entry(
+        real_readings, {"mnist_test": own["mnist_test"][:2]},
+        ("the population this model held out whole: " + config.holdout) if config.holdout
+        else "the real drawings of each population read by the model that held it out whole ("
+             + ", ".join(str(fold_dir(Path("models"), p)) for p in real_readings) + ")")
+    fitted = {k: calibrated[k] for k in strangers.CALIBRATION_RULES}
     raw, labels, writers = (np.concatenate([r[i] for r in real_readings.values()]) for i in range(3))
-    calibrated = {**calibration.summary(raw, labels, writers), **fitted,
-                  "fitted_on": ("the population this model held out whole: " + config.holdout) if config.holdout
-                  else "the real drawings of each population read by the model that held it out whole ("
-                       + ", ".join(str(fold_dir(Path("models"), p)) for p in real_readings) + ")"}
     cross = {"populations": {n: {**strangers.figures(*own[n], fitted), "held_out_by": "this model"}
                              for n in own if n != "negatives"},
              "negatives_refused": strangers.refusals(own["negatives"][0], own["negatives"][2], fitted),

@@ -196,3 +196,25 @@ def test_export_and_evaluation_section(db, mnist, models_dir, monkeypatch):  # n
     with zipfile.ZipFile(io.BytesIO(collected._export("idx"))) as archive:
         assert sorted(archive.namelist()) == ["collected-images-idx3-ubyte", "collected-labels-idx1-ubyte"]
         assert len(archive.read("collected-images-idx3-ubyte")) == 16 + 5 * 784
+
+
+def test_collected_tab_scores_the_model_trained_in_this_session(app, db, mnist):
+    """A correction of the session's trained model's mistake counts as its misread (the committed
+    models may read it right)."""
+    from mnist_core.models import BUILDERS
+
+    x, y = mnist.x_test[:20], mnist.y_test[:20]
+    with Collection(db) as c:
+        for i in range(20):
+            c.add(x[i], int(y[i]), session="s")
+    mine = Classifier(BUILDERS["mlp"](), {"name": "live-mlp"}, "live-mlp")  # untrained: it misreads most
+    predicted = mine.classify_batch(x.astype(np.float32) / 255).argmax(axis=1)
+    wrong = int((predicted != y).sum())
+    assert wrong >= 10
+    app.session_state["trained_model"] = mine
+    app.session_state["tab"] = "Collected"
+    run(app)
+    assert not errors(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Your trained model accuracy"] == f"{(20 - wrong) / 20:.1%}"
+    assert f"**Your trained model: {wrong} misread**" in [m.value for m in app.markdown]

@@ -7,6 +7,7 @@ Network tab by setting `at.session_state["tab"]`. Drawings are supplied as in te
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 from core_helpers import drawing, plotly_array
 from mnist_core import Classifier
+from mnist_core.explain import smoothgrad
 from mnist_core.models import connection_matrix
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LENET5_CHARTS = ["lenet5-c1-kernels", "lenet5-c1", "lenet5-s2", "lenet5-c3", "lenet5-c3-table", "lenet5-c3-kernels",
                  "lenet5-s4", "lenet5-c5", "lenet5-f6", "lenet5-output", "lenet5-saliency", "lenet5-other-chart"]
@@ -60,8 +64,13 @@ def test_lenet5_figures_for_the_drawing_come_from_the_core(at, models_dir):  # n
     assert np.allclose(c1[:28, :28], activations["C1"][:, :, 0], atol=1e-5)
     table = plotly_array(figures["lenet5-c3-table"]["data"][0]["z"])
     assert np.array_equal(table.astype(bool), connection_matrix())
-    saliency = plotly_array(figures["lenet5-saliency"]["data"][0]["z"])
-    assert np.allclose(saliency, classifier.saliency(at.session_state["input28"]), atol=1e-5)
+    saliency = plotly_array(figures["lenet5-saliency"]["data"][0]["z"])  # SmoothGrad of the answer
+    label = int(classifier.classify_batch(at.session_state["input28"][None])[0].argmax())
+    assert np.allclose(saliency, smoothgrad(classifier, at.session_state["input28"], label), atol=1e-5)
+    assert not np.allclose(saliency, classifier.saliency(at.session_state["input28"]), atol=1e-3)
+    assert figures["lenet5-saliency"]["data"][1]["line"]["color"] == "#ffffff"  # the outline is white ...
+    assert any("SmoothGrad" in c.value and "the white line is the digit's outline" in c.value
+               for c in at.caption)  # ... and called so
 
 
 def test_colour_scale_per_map(at):
@@ -112,3 +121,22 @@ def test_broken_model_gives_an_error_line(models_dir, tmp_path, monkeypatch):  #
     assert charts(at) == {}
     choose(at, "MLP")
     assert list(charts(at)) == MLP_CHARTS and not at.error
+
+
+@pytest.mark.parametrize("top, expected", [
+    (0.6, "**LeNet-5** is unsure: a **4** (60%) or a **9** (30%). The figures below follow the 4."),
+    (0.97, "**LeNet-5** reads a **4** (97% confident)."),
+])
+def test_the_outcome_line_says_confident_only_above_the_doubt_threshold(top, expected):
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import numpy as np
+from app.tabs import network
+from mnist_core.classifier import Result
+p = np.zeros(10, np.float32)
+p[4], p[9], p[1] = {top}, {round((1 - top) * 0.75, 4)}, {round((1 - top) * 0.25, 4)}
+network._outcome(Result(4, p, np.zeros((28, 28), np.float32), None, "lenet5", unsure_below=0.963), "lenet5")
+"""
+    at = AppTest.from_string(script, default_timeout=TIMEOUT).run()
+    assert not at.exception and [m.value for m in at.markdown] == [expected]

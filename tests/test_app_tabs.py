@@ -92,6 +92,8 @@ def test_data_tab_overview(mnist):
     assert texts(at, "subheader") == ["Class distribution", "Mean and standard deviation image of each digit",
                                       "Pixel intensities", "Ink statistics per digit"]
     assert plotly_array(chart(at, "data_counts")["data"][0]["y"]).tolist() == mnist_counts(mnist)
+    histogram = chart(at, "data_histogram")["layout"]["yaxis"]
+    assert histogram["type"] == "log" and histogram["dtick"] == 1  # one label per power of ten, none repeated
     at.radio(key="data_split").set_value("test")
     run_tab("data", at=at)
     assert at.metric[4].label == "Pixel mean (pixel/255)" and at.metric[4].value != "0.1307"
@@ -117,8 +119,15 @@ def test_data_tab_sections(mnist):
 
 def test_data_map_places_the_drawing(mnist):
     at = run_tab("data", state={"data_section": "2-D map", "input28": drawing(mnist)})
-    names = [trace.get("name") for trace in chart(at, "data_pca_chart")["data"]]
-    assert "your drawing" in names and names[:10] == [str(d) for d in range(10)]
+    figure = chart(at, "data_pca_chart")
+    names = [trace.get("name") for trace in figure["data"]]
+    assert names[-1] == "your drawing" and names[:10] == [str(d) for d in range(10)]
+    star = figure["data"][-1]
+    # on top of the WebGL points (an SVG star is drawn under them), big, outlined, pointed at
+    assert star["type"] == "scattergl" == figure["data"][0]["type"]
+    assert star["marker"]["size"] >= 30 and star["marker"]["line"]["width"] >= 2
+    (arrow,) = figure["layout"]["annotations"]
+    assert (arrow["x"], arrow["y"]) == pytest.approx((star["x"][0], star["y"][0]), rel=1e-6) and arrow["showarrow"]
     assert "**Your drawing and its nearest training images**" in texts(at, "markdown")
 
 
@@ -130,6 +139,8 @@ def test_data_map_tsne_on_request(mnist, monkeypatch):
     at.radio(key="data_map_method").set_value("t-SNE")
     run_tab("data", at=at)
     assert not at.get("plotly_chart") or "data_tsne_chart" not in [c.key for c in at.get("plotly_chart")]
+    notice = [i for i in texts(at, "info") if "t-SNE map" in i]
+    assert notice and not any(str(embedding.cache_dir()) in i or "/" in i for i in notice)  # no server path
     at.button(key="data_tsne_compute").click()
     run_tab("data", at=at)
     names = [trace.get("name") for trace in chart(at, "data_tsne_chart")["data"]]
@@ -162,6 +173,15 @@ def test_evaluation_tab(mnist, models):
     np.testing.assert_array_equal(plotly_array(heat["text"]), models["lenet5"].card["test"]["confusion"])
     assert plotly_array(cells["x"]).shape == plotly_array(cells["y"]).shape == (100,)  # one clickable point per cell
     assert any(s.endswith("the most confident mistakes") for s in texts(at, "subheader"))
+    # per digit: dots (a bar from an axis that starts at 96 % would mislead), the axis start said
+    per_digit = chart(at, "eval_per_digit_lenet5")
+    (dots,) = per_digit["data"]
+    assert dots["type"] == "scatter" and dots["mode"] == "markers"
+    accuracy = models["lenet5"].card["test"]["per_class_accuracy"]
+    np.testing.assert_allclose(plotly_array(dots["y"]), accuracy, atol=1e-3)
+    low = per_digit["layout"]["yaxis"]["range"][0]
+    assert low <= min(accuracy) and per_digit["layout"]["yaxis"]["title"]["text"] == f"accuracy (axis from {low:.1%}, not 0)"
+    assert per_digit["layout"]["title"]["text"] == "LeNet-5 on the 10,000 test images, per digit"
 
     run_tab("evaluation", state={"eval_section": "Comparison"}, at=at)
     assert texts(at, "subheader") == ["The two models side by side", "Drawn digits: how the models read what people draw",
@@ -170,6 +190,26 @@ def test_evaluation_tab(mnist, models):
     assert list(table.columns) == ["MLP", "LeNet-5"]
     assert table.loc["Parameters", "LeNet-5"] == f"{models['lenet5'].card['parameters']:,}"
     assert float(table.loc["Classify latency (ms, median)", "MLP"]) > 0
+    # the reliability diagram: each bin's count written and as a dot's size, the thin bins hollow
+    from app.data_figures import FEW
+
+    reliability = chart(at, "eval_reliability")
+    assert reliability["layout"]["title"]["text"]
+    lenet_after = next(t for t in reliability["data"] if t["name"].startswith("LeNet-5, after"))
+    bins = models["lenet5"].card["calibration"]["reliability_after"]
+    counts = [n for n in bins["count"] if n]
+    assert list(lenet_after["text"]) == [f"{n:,}" for n in counts]
+    assert list(lenet_after["marker"]["symbol"]) == ["circle-open" if n < FEW else "circle" for n in counts]
+    assert any(n < FEW for n in counts) and any(n >= FEW for n in counts)  # the cards' bins have both
+    sizes = plotly_array(lenet_after["marker"]["size"])
+    assert sizes[int(np.argmax(counts))] == sizes.max() > sizes.min()
+    assert all(chart(at, key)["layout"].get("title", {}).get("text") for key in ("eval_drawn_per_digit",
+                                                                                 "eval_per_digit_both"))
+    # where they disagree: a table whose labels are whole, the counts adding up to the test set
+    agree = at.table[-1].value
+    assert list(agree.index) == ["both right", "only MLP right", "only LeNet-5 right", "both wrong, same answer",
+                                 "both wrong, different answers"]
+    assert sum(int(v.replace(",", "")) for v in agree["test images"]) == 10_000
 
 
 def test_learn_tab(mnist):
@@ -179,6 +219,7 @@ def test_learn_tab(mnist):
                                       "How MNIST was made", "The two networks, layer by layer"]
     tables = [d.value for d in at.dataframe]
     assert len(tables) == 2
+    assert not any(column.dataframe for column in at.columns)  # full width: no column cut off in half the page
     mlp, lenet = tables
     assert mlp["parameters"].sum() == 784 * 512 + 512 + 512 * 128 + 128 + 128 * 10 + 10
     assert lenet.set_index("layer").loc["C3", "parameters"] == 1516
@@ -187,6 +228,28 @@ def test_learn_tab(mnist):
     assert any("C3 · 16@10×10" in m and "1,516 parameters" in m for m in texts(at, "markdown"))
     pixels = chart(at, "learn_pixels")["data"][0]
     assert pixels["texttemplate"] == "%{text}"
+    # the colour image's arrays: each number in black or white, whichever reads on its cell
+    rgb = chart(at, "learn_rgb")["data"]
+    assert [t["type"] for t in rgb] == ["heatmap", "scatter"] * 3
+    colours = {}
+    for channel, heat, numbers in zip(("red", "green", "blue"), rgb[::2], rgb[1::2]):
+        values = plotly_array(heat["z"]).ravel()
+        colours[channel] = np.array(numbers["textfont"]["color"])
+        assert [int(v) for v in numbers["text"]] == values.tolist()
+        assert set(colours[channel][values < 60]) <= {"#ffffff"}  # dark cells: white numbers
+    green = plotly_array(rgb[2]["z"]).ravel()
+    assert (green > 150).any() and set(colours["green"][green > 150]) == {"#000000"}  # bright green: black
+    assert set(colours["blue"]) == {"#ffffff"}  # blue is dark even at 255
+
+
+def test_text_colours_contrast_with_each_channel():
+    from app.data_figures import CHANNELS, text_colours
+
+    (_, red), (_, green), (_, blue) = CHANNELS
+    assert text_colours(np.array([0, 255]), green).tolist() == ["#ffffff", "#000000"]  # bright green: black
+    assert text_colours(np.array([255]), red).tolist() == ["#000000"]  # full red (L 0.21): black contrasts more
+    assert text_colours(np.array([255]), blue).tolist() == ["#ffffff"]  # full blue (L 0.07): white
+    assert text_colours(np.array([150]), green).tolist() == ["#000000"]  # mid green is already light
 
 
 # --- without data or models -------------------------------------------------------------------------

@@ -6,15 +6,17 @@ AppTest does not run `st.fragment(run_every=...)` on its own: each `at.run()` is
 heartbeat). The trainings are small (1,000 images, 1-2 epochs) so each test takes seconds.
 """
 
+import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import CANVAS_KEY, canvas_value
 from mnist_core import live
-from core_helpers import drawing
+from core_helpers import drawing, plotly_array
 from test_app_draw import canvas_png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +86,8 @@ def test_train_tab_trains_shows_progress_finishes_and_offers_the_model(slot, mni
     assert job is not None and at.button(key="train_start").disabled
     assert job.config.train_limit == 1000 and job.config.epochs == 2 and job.config.model == "lenet5"
     poll(at, lambda at: any(text.startswith("Epoch ") for text in progress_texts(at)))
-    assert "train_curves" in chart_keys(at) and "train_kernels_now" in chart_keys(at)
+    assert {"train_curves", "train_kernels_initialised", "train_kernels_now", "train_kernels_change"} <= set(
+        chart_keys(at))
     assert any(text.startswith("Training: ") for text in progress_texts(at))  # the sidebar's status too
     poll(at, lambda at: [m.value for m in at.metric if m.label == "Test accuracy"])
     accuracy = job.progress().test_accuracy
@@ -92,14 +95,41 @@ def test_train_tab_trains_shows_progress_finishes_and_offers_the_model(slot, mni
     assert any("Your trained model" in s.value for s in at.success)
     assert len(job.progress().readings) == 2 and all(r is not None for _, r in job.progress().readings)
     assert "train_reading" in chart_keys(at)
-    # the Draw tab reads the drawing with the trained model
-    assert at.sidebar.radio(key="model_choice").options[-1] == "Your trained model"
+    reading = json.loads(at.get("plotly_chart")[chart_keys(at).index("train_reading")].proto.spec)["data"][0]
+    calibrated = job.classifier.classify_batch(at.session_state["input28"][None])[0]  # with its temperature
+    np.testing.assert_allclose(plotly_array(reading["y"]), calibrated, atol=1e-4)
+    assert any("as the trained network reads it, calibrated" in t for t in texts(at))
+    # what changed in C1: the difference, and its largest value in words
+    p = job.progress()
+    largest = abs(p.weights - p.initial_weights).max()
+    assert largest > 0 and any(t.startswith(f"Largest change: {largest:.3f} (map ") for t in texts(at))
+    # calibrated on drawings it never saw, by the committed models' rule
+    clf = job.classifier
+    assert clf.temperature != 1.0 and 0.5 < clf.unsure_below <= 1
+    assert any(t.startswith("Calibrated like the app's models, on real drawings by writers this model never saw")
+               and f"below {clf.unsure_below:.0%} it shows its two likeliest digits" in t for t in texts(at))
+    # the Draw tab reads the drawing with the trained model, with its doubt rule
+    assert at.sidebar.radio(key="model_choice").options[-2:] == ["Your trained model", "Yours beside the app's"]
     at.sidebar.radio(key="model_choice").set_value("Your trained model")
     at.session_state["tab"] = "Draw"
     run(at)
     assert "**Your trained model**" in [m.value for m in at.markdown]
-    expected = int(job.classifier.classify_batch(at.session_state["input28"][None])[0].argmax())
-    assert [m.value for m in at.metric if m.label == "Prediction"] == [str(expected)]
+    digit = at.session_state["digit"]
+    result = clf.classify(digit.pixels, digit.background)
+    assert result.label is not None and result.unsure_below == clf.unsure_below
+    said = f"{result.label} or {result.runner_up}?" if result.unsure else str(result.label)
+    assert [m.value for m in at.metric if m.label == "Prediction"] == [said]
+    for metric in at.metric:  # "confident" only for an answer at or above the threshold
+        if metric.label == "Prediction" and "confident" in metric.delta:
+            assert result.confidence >= clf.unsure_below
+    # ... and beside the committed LeNet-5
+    at.sidebar.radio(key="model_choice").set_value("Yours beside the app's")
+    run(at)
+    assert [m.value for m in at.markdown if m.value in ("**LeNet-5**", "**Your trained model**")] == [
+        "**LeNet-5**", "**Your trained model**"]
+    committed = at.session_state["readings"]["lenet5"]
+    shown = [f"{r.label} or {r.runner_up}?" if r.unsure else str(r.label) for r in (committed, result)]
+    assert [m.value for m in at.metric if m.label == "Prediction"] == shown
     assert not (ROOT / "models" / "live-lenet5.keras").exists()
 
 
@@ -144,6 +174,7 @@ def test_an_mlp_training_shows_unit_templates(slot):
     run(at)
     poll(at, lambda at: [m.value for m in at.metric if m.label == "Test accuracy"])
     assert slot.running() is None and at.session_state["trained_model"].model.name == "mlp"
-    assert {"train_curves", "train_templates_initialised", "train_templates_now"} <= set(chart_keys(at))
+    assert {"train_curves", "train_templates_initialised", "train_templates_now",
+            "train_templates_change"} <= set(chart_keys(at))
     assert "train_kernels_now" not in chart_keys(at)
     assert any("The first 8 hidden units' weights" in m.value for m in at.markdown)

@@ -5,7 +5,7 @@ import pytest
 
 from core_helpers import drawing
 from mnist_core.classifier import Classifier
-from mnist_core.explain import contrast, map_kernels, receptive_field, receptive_fields
+from mnist_core.explain import contrast, map_kernels, receptive_field, receptive_fields, smoothgrad
 from mnist_core.models import connection_matrix
 
 
@@ -97,3 +97,35 @@ def test_map_kernels(lenet5):
         map_kernels(lenet5, "C5", 0)
     with pytest.raises(ValueError):
         map_kernels(lenet5, "C3", 16)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "mlp"])
+def test_smoothgrad_is_the_mean_gradient_over_noisy_copies(request, name):
+    classifier = request.getfixturevalue(name)
+    result = classifier.classify(drawing(7), 0.0)
+    image = result.input28
+    smooth = smoothgrad(classifier, image, result.label, copies=8, sigma=0.15, seed=3)
+    assert smooth.shape == (28, 28) and smooth.dtype == np.float32
+    # the batched call gives each copy's own gradient: the same as one saliency call per copy
+    noise = np.random.default_rng(3).normal(0.0, 1.0, (8, 28, 28)).astype(np.float32) * 0.15 * float(np.ptp(image))
+    one_by_one = np.mean([classifier.saliency(image + n, result.label) for n in noise], axis=0)
+    np.testing.assert_allclose(smooth, one_by_one, atol=1e-5 * np.abs(one_by_one).max())
+    assert np.array_equal(smoothgrad(classifier, image, result.label, copies=8, seed=3), smooth)  # deterministic
+    with pytest.raises(ValueError):
+        smoothgrad(classifier, image, 10)
+
+
+def test_smoothgrad_does_not_change_with_noise_too_faint_to_see(lenet5):
+    """A single gradient's pixel pattern is noise: it changes when the input barely does. The
+    SmoothGrad map stays, and still explains the same digit as the gradient."""
+    result = lenet5.classify(drawing(7), 0.0)
+    x, label = result.input28, result.label
+    faint = np.random.default_rng(5).normal(0, 0.05, (28, 28)).astype(np.float32)
+
+    def correlation(a, b):
+        return np.corrcoef(a.ravel(), b.ravel())[0, 1]
+
+    plain = correlation(lenet5.saliency(x, label), lenet5.saliency(x + faint, label))
+    smooth = correlation(smoothgrad(lenet5, x, label), smoothgrad(lenet5, x + faint, label, seed=1))
+    assert smooth > 0.8 and smooth > plain + 0.2
+    assert correlation(smoothgrad(lenet5, x, label), lenet5.saliency(x, label)) > 0.3

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from mnist_core import live
+from mnist_core import live, live_calibration
+from mnist_core.calibration import TARGET_PRECISION, apply_temperature
 from mnist_core.classifier import Classifier
 
 TIMEOUT = 120  # s: generous, the machine may be busy
@@ -61,6 +62,27 @@ def test_job_reports_progress_and_finishes_with_a_test_accuracy(mnist, model, we
     assert slot.running() is None
 
 
+@pytest.mark.parametrize("model", ["lenet5", "mlp"])
+def test_a_trained_model_is_calibrated_by_the_committed_models_rule(mnist, pendigits, model):
+    """The finished model reads with rules fitted on drawings it never saw: its answers shown
+    without doubt are right `TARGET_PRECISION` of the time on them, the rest are "A or B?"."""
+    job = live.TrainingSlot(heartbeat_timeout=None).start(small(model), mnist)
+    assert job.wait(TIMEOUT) and job.progress().state == "done"
+    clf, entry = job.classifier, job.classifier.card["calibration"]
+    assert (clf.temperature, clf.unsure_below, clf.not_digit_below) == (
+        entry["temperature"], entry["unsure_below"], entry["not_digit_below"])
+    assert clf.temperature != 1.0 and 0.5 < clf.unsure_below <= 1 and clf.not_digit_below <= clf.unsure_below
+    assert "never saw" in entry["fitted_on"] and "pendigits" in entry["fitted_on"]
+    drawings = live_calibration.real_drawings()
+    images = np.concatenate([d[0] for d in drawings.values()])
+    labels = np.concatenate([d[1] for d in drawings.values()])
+    calibrated = clf.classify_batch(images)
+    np.testing.assert_allclose(calibrated, apply_temperature(clf.fast(images), clf.temperature), atol=1e-6)
+    sure = calibrated.max(axis=1) >= clf.unsure_below
+    assert 0 < sure.sum() < len(sure)  # a model trained on 600 MNIST digits is unsure of many drawings
+    assert np.mean(calibrated.argmax(axis=1)[sure] == labels[sure]) >= TARGET_PRECISION
+
+
 def test_a_second_job_is_refused_while_one_runs_and_cancel_stops_it(mnist):
     slot = live.TrainingSlot(heartbeat_timeout=None)
     first = slot.start(small(images=6000, epochs=20), mnist, owner="first")
@@ -99,3 +121,6 @@ def test_progress_fraction_and_summary():
     assert p.fraction == pytest.approx(15 / 40) and p.summary() == "epoch 2/4, 38%"
     assert live.Progress("starting", "x", "mlp", 1000, 0, 3, 0, 8).fraction == 0
     assert live.Progress("testing", "x", "mlp", 1000, 3, 3, 8, 8).fraction == 1
+    calibrating = live.Progress("calibrating", "x", "mlp", 1000, 3, 3, 8, 8)
+    assert calibrating.running and calibrating.fraction == 1
+    assert calibrating.summary() == "calibrating on held-out drawings"

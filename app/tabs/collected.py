@@ -1,6 +1,7 @@
 """The Collected tab: the drawings users confirmed or corrected on the Draw tab (`app/feedback.py`).
 
-How many, per digit and per day; both models' accuracy on them and their mistakes; export as
+How many, per digit and per day; both models' accuracy on them and their mistakes (and those of
+the model this session trained on the Train tab, once there is one); export as
 MNIST-format files; and deleting what this session saved. Also `evaluation_section`, the short
 part of the Evaluation tab on collected drawings. With no usable database: one line.
 """
@@ -19,6 +20,7 @@ import streamlit as st
 from app import data_figures as figs
 from app import feedback
 from app.data_cache import available_models
+from app.resources import SESSION_MODEL, load_classifier
 from mnist_core.collected import Collected, load_collected, score, trained_sessions
 from mnist_core.collection import CollectionError
 
@@ -36,10 +38,15 @@ def _read() -> tuple[object, Collected | None, str | None]:
 
 
 def _scores(drawings: Collected) -> dict[str, tuple[np.ndarray, dict | None]]:
-    """name -> (predicted labels, `collected.score`) for every model that loads."""
+    """name -> (predicted labels, `collected.score`) for every model that loads, and this session's
+    trained model (SESSION_MODEL, trained on MNIST alone: every drawing is scored) once it has one."""
     x = drawings.floats()
     out = {}
-    for name, classifier in available_models().items():
+    models = available_models()
+    mine, _ = load_classifier(SESSION_MODEL)
+    if mine is not None:
+        models[SESSION_MODEL] = mine
+    for name, classifier in models.items():
         probabilities = classifier.classify_batch(x)
         out[name] = probabilities.argmax(axis=1), score(probabilities, drawings.labels, drawings.sessions,
                                                         trained_sessions(classifier.card))
@@ -67,7 +74,8 @@ def _export(fmt: str) -> bytes:
 
 
 def render(models: list[str], *args) -> None:
-    """models: the sidebar's choice (unused: both models are scored, they are cheap on a few drawings)."""
+    """models: the sidebar's choice (unused: both committed models, and this session's trained one, are
+    scored; they are cheap on a few drawings)."""
     st.header("Collected drawings", anchor="collected")
     st.caption("Drawings that people confirmed or corrected on the Draw tab (\"Was this right?\"). Each keeps "
                "its strokes, the 28×28 input, the digit given, each model's answer and probabilities, the models' "

@@ -179,7 +179,7 @@ def _pca(data, drawing, where):
         event = st.plotly_chart(fig, config=figs.CONFIG, key="data_pca_chart", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"))
         st.caption("Click a point, or drag a lasso or box around some, to see those images. "
-                   + ("The star is your drawing, projected with the same PCA." if position is not None else
+                   + ("The big star (pointed at) is your drawing, projected with the same PCA." if position is not None else
                       "Draw a digit in the Draw tab to see where it falls."))
     return event
 
@@ -189,7 +189,7 @@ def _tsne(data, drawing, where):
     with where:
         if not embedding.tsne_cached(data, n) and not st.session_state.get("data_tsne_ready"):
             st.info(f"The t-SNE map of {n:,} training images takes one to three minutes to compute on two "
-                    f"cores, once per data set; it is then saved in `{embedding.cache_dir()}`.")
+                    "cores, once per data set; the server then keeps it for every later visit.")
             if not st.button("Compute the t-SNE map", key="data_tsne_compute", type="primary"):
                 return None
         tsne = tsne_map(data.sha256, n)

@@ -75,7 +75,8 @@ def _model(name: str, data) -> None:
                    "the card was written for other weights or another copy of the data.")
 
     st.subheader(f"{label}: accuracy per digit")
-    st.plotly_chart(figs.per_digit_accuracy({name: result["per_class_accuracy"]}), config=figs.CONFIG,
+    st.plotly_chart(figs.per_digit_accuracy({name: result["per_class_accuracy"]},
+                                            f"{label} on the 10,000 test images, per digit"), config=figs.CONFIG,
                     key=f"eval_per_digit_{name}")
 
     st.subheader(f"{label}: confusion matrix")
@@ -128,7 +129,8 @@ def _drawn_report(cards: dict) -> None:
     if not per_class:
         st.info("The model cards hold no figures for this set (the models predate it).")
         return
-    st.plotly_chart(figs.per_digit_accuracy(per_class), config=figs.CONFIG, key="eval_drawn_per_digit")
+    st.plotly_chart(figs.per_digit_accuracy(per_class, f"Accuracy per digit: {shown}"), config=figs.CONFIG,
+                    key="eval_drawn_per_digit")
     real = {name: card["real"] for name, card in cards.items() if card.get("real")}
     if real:
         st.caption("Real pen drawings (pendigits' 30 writers, UJI's 60), drawn on a 280×280 canvas with a round "
@@ -141,6 +143,9 @@ def _drawn_report(cards: dict) -> None:
         st.markdown("**Can you trust its confidence?** Reliability on the same held-out drawings, before and after "
                     "temperature scaling (fitted on half the writers, measured on the other half).")
         st.plotly_chart(figs.reliability_diagram(calibrations), config=figs.CONFIG, key="eval_reliability")
+        st.caption(f"Each dot is a bin of drawings of about the same confidence; its area and the number beside "
+                   f"it say how many drawings it holds. Hollow dots hold fewer than {figs.FEW}: their accuracy "
+                   "is a handful of drawings, not a measurement.")
         st.caption(" ".join(f"{LABELS[n]}: temperature {c['temperature']:.2f}; answers below "
                             f"{c['unsure_below']:.0%} are shown as a question (“4 or 9?”), "
                             f"{1 - c['sure_share']:.1%} of these drawings." for n, c in calibrations.items()))
@@ -209,16 +214,18 @@ def _comparison(loaded: dict, data, error) -> None:
         st.info("Only one model could be loaded, so there is nothing to compare it with.")
         return
 
-    st.plotly_chart(figs.per_digit_accuracy({n: measured[n]["per_class_accuracy"] for n in loaded}),
+    st.plotly_chart(figs.per_digit_accuracy({n: measured[n]["per_class_accuracy"] for n in loaded},
+                                            "Both models on the 10,000 test images, per digit"),
                     config=figs.CONFIG, key="eval_per_digit_both")
     a, b = list(loaded)
     probs_a = test_probabilities(a, model_sha(a), data.sha256)
     probs_b = test_probabilities(b, model_sha(b), data.sha256)
     counts = comparison.agreement_table(probs_a, probs_b, data.y_test)
     st.subheader("Where the two models disagree")
-    cols = st.columns(len(counts))
-    for col, (what, count) in zip(cols, counts.items()):
-        col.metric(what.replace(" A ", f" {LABELS[a]} ").replace(" B ", f" {LABELS[b]} "), f"{count:,}")
+    # a table, not a row of metrics: five metrics side by side cut their labels ("both wrong, different a…")
+    st.table(pd.DataFrame({"test images": [f"{count:,}" for count in counts.values()]},
+                          index=[what.replace(" A ", f" {LABELS[a]} ").replace(" B ", f" {LABELS[b]} ")
+                                 for what in counts]))
     index = comparison.disagreements(probs_a, probs_b)
     st.markdown(f"**{len(index):,} test images get different answers**" +
                 (f" (first {MAX_IMAGES})" if len(index) > MAX_IMAGES else ""))

@@ -110,17 +110,17 @@ def render(models: list[str], *args) -> None:
         "multiplies all of its inputs by its own weights, adds them up and keeps the result if positive (ReLU). "
         "It knows nothing of which pixels are neighbours. **LeNet-5** (LeCun et al., 1998) slides small filters "
         "over the image, so the same stroke detector works everywhere, and shrinks the maps step by step.")
-    cols = st.columns(2)
-    for col, name in zip(cols, ("mlp", "lenet5")):
+    # one table under the other, each the page's width: side by side, LeNet-5's five columns did
+    # not fit half the page and its multiply-adds were cut off
+    for name in ("mlp", "lenet5"):
         rows = _architecture(name)
         table = pd.DataFrame(rows).rename(columns={"layer": "layer", "kind": "type", "output_shape": "output shape",
                                                    "parameters": "parameters", "multiply_adds": "multiply-adds"})
-        with col:
-            st.markdown(f"**{figs.MODEL_LABELS[name]}**: {sum(r['parameters'] for r in rows):,} parameters, "
-                        f"{sum(r['multiply_adds'] for r in rows):,} multiply-adds per image")
-            st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,
-                         column_config={"parameters": st.column_config.NumberColumn(format="localized"),
-                                        "multiply-adds": st.column_config.NumberColumn(format="localized")})
+        st.markdown(f"**{figs.MODEL_LABELS[name]}**: {sum(r['parameters'] for r in rows):,} parameters, "
+                    f"{sum(r['multiply_adds'] for r in rows):,} multiply-adds per image")
+        st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,
+                     column_config={"parameters": st.column_config.NumberColumn(format="localized"),
+                                    "multiply-adds": st.column_config.NumberColumn(format="localized")})
     st.caption("Computed from the models themselves (`mnist_core.models.layer_table`); multiply-adds count the "
                "convolutions and dense layers, per image. C3's parameters count only its connected weights.")
 

@@ -2,7 +2,7 @@
 
 It reads the digit the Draw tab recorded (`draw.current_digit()`); before anything is drawn it
 shows an example "7" so the tab is never blank. Every number comes from `mnist_core`:
-`Classifier.activations`, `.kernels`, `.saliency` and `models.connection_matrix`.
+`Classifier.activations`, `.kernels`, `explain.smoothgrad` and `models.connection_matrix`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from app.resources import example_drawing, load_classifier
 from app.tabs.draw import Digit, current_digit, read
 from app.tabs.presenter import why_not
 from mnist_core.classifier import Classifier, Result
+from mnist_core.explain import SMOOTHGRAD_COPIES, smoothgrad
 from mnist_core.models import connection_matrix
 
 TOP_UNITS = 8  # how many of the MLP's most active first-layer units to show as templates
@@ -27,7 +28,15 @@ def _chart(figure, key: str, caption: str) -> None:
 
 
 def _outcome(result: Result, name: str) -> None:
-    st.markdown(f"**{figures.MODEL_LABELS[name]}** reads a **{result.label}** ({result.confidence:.0%} confident).")
+    """One line: the answer as the Draw tab gives it, "confident" only when the model's doubt rule
+    (`Result.unsure`) lets it answer without a question."""
+    model = figures.MODEL_LABELS[name]
+    if result.unsure:
+        runner_up = result.probabilities[result.runner_up]
+        st.markdown(f"**{model}** is unsure: a **{result.label}** ({result.confidence:.0%}) or a "
+                    f"**{result.runner_up}** ({runner_up:.0%}). The figures below follow the {result.label}.")
+    else:
+        st.markdown(f"**{model}** reads a **{result.label}** ({result.confidence:.0%} confident).")
 
 
 def _lenet5(classifier: Classifier, result: Result, per_map: bool) -> None:
@@ -121,10 +130,12 @@ def _model(name: str, digit: Digit, per_map: bool) -> None:
         _chart(figures.probability_bars(result.probabilities), f"{name}-output",
                "The output layer turns the last layer's pattern into one probability per digit (they sum to 1).")
     with right:
-        saliency = classifier.saliency(result.input28, result.label)
+        saliency = smoothgrad(classifier, result.input28, result.label)
         _chart(figures.saliency_map(saliency, result.input28), f"{name}-saliency",
                f"Saliency: how much each input pixel pushes the score of '{result.label}' (red: more ink there "
-               "would raise it, blue: would lower it); the grey line is the digit's outline.")
+               "would raise it, blue: would lower it), averaged over "
+               f"{SMOOTHGRAD_COPIES} copies of the input with a little noise added (SmoothGrad: one gradient "
+               "alone jumps from pixel to pixel); the white line is the digit's outline.")
     st.markdown("##### Why this and not that")
     why_not(classifier, result, f"{name}-other")
 

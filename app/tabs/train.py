@@ -35,6 +35,7 @@ NETWORKS = {"LeNet-5": "lenet5", "MLP": "mlp"}
 IMAGE_CHOICES = [1000, 3000, 6000, 12000, 30000, 58000]  # 58,000: all but the 2,000 held out (live_config)
 DEFAULT_IMAGES, DEFAULT_EPOCHS = 12000, 3
 CHOICE_LABEL = "Your trained model"  # the sidebar's model choice once this session has one
+BESIDE_LABEL = "Yours beside the app's"  # ... and yours beside the committed model of its kind
 
 
 @st.cache_resource
@@ -70,21 +71,23 @@ def _take_in_end(job: live.TrainingJob) -> bool:
 
 
 def trained_model_choices() -> list[str]:
-    """Extra choices for the sidebar's model radio: CHOICE_LABEL once this session trained a model."""
+    """Extra choices for the sidebar's model radio once this session trained a model: CHOICE_LABEL
+    (yours alone) and BESIDE_LABEL (yours beside the committed model of its kind)."""
     job = _own_job()
     if job is not None:
         _take_in_end(job)
-    return [CHOICE_LABEL] if st.session_state.get("trained_model") is not None else []
+    return [CHOICE_LABEL, BESIDE_LABEL] if st.session_state.get("trained_model") is not None else []
 
 
 def models_for(choice: str, committed: dict[str, list[str]]) -> tuple[list[str], list[str]]:
     """The sidebar's choice as (models for the Draw tab, models for the other tabs). The trained
-    model is read on the Draw tab; the other tabs show the committed model of its kind."""
+    model is read on the Draw tab (alone, or after the committed model of its kind for
+    BESIDE_LABEL); the other tabs show the committed model of its kind."""
     if choice in committed:
         return committed[choice], committed[choice]
     classifier = st.session_state.get("trained_model")
     kind = classifier.model.name if classifier is not None else "lenet5"
-    return [SESSION_MODEL], [kind]
+    return ([kind, SESSION_MODEL] if choice == BESIDE_LABEL else [SESSION_MODEL]), [kind]
 
 
 # --- polling: the heartbeat, in the sidebar -----------------------------------------------------
@@ -176,11 +179,33 @@ def _reading(progress: live.Progress, job: live.TrainingJob) -> None:
         final = progress.readings[-1][1]
     if final is not None:
         st.plotly_chart(figures.probability_bars(final, height=170), config=figures.CONFIG, key="train_reading")
-        st.caption("The ten probabilities of your drawing, as the network being trained reads it now.")
+        st.caption("The ten probabilities of your drawing, as the trained network reads it, calibrated (the "
+                   "epochs' readings above are its raw softmax)." if job.classifier is not None else
+                   "The ten probabilities of your drawing, as the network being trained reads it now (its raw "
+                   "softmax: it is calibrated when the training ends).")
     elif image is None:
         st.caption("Draw a digit on the Draw tab: it is read after every epoch.")
     else:
         st.caption("Read at the end of each epoch.")
+
+
+def _weight_rows(progress: live.Progress, shape: tuple, labels: list[str], tile_px: int, per_tile: bool,
+                 key: str) -> None:
+    """The watched weights as initialised, now, and their change (now minus as initialised) on its
+    own colour scale, with a caption naming the largest change. shape: each tile's (H, W)."""
+    initial, now = (np.asarray(w, np.float32).reshape(*shape, -1) for w in (progress.initial_weights,
+                                                                            progress.weights))
+    change = now - initial
+    rows = (("initialised", "as initialised", initial, "weight", per_tile), ("now", "now", now, "weight", per_tile),
+            ("change", "change: now minus as initialised, on its own colour scale", change, "change", False))
+    for suffix, title, weights, what, scale_per_tile in rows:
+        st.caption(title)
+        st.plotly_chart(train_figures.weight_tiles(weights, labels, tile_px, per_tile=scale_per_tile, what=what),
+                        config=figures.CONFIG, key=f"{key}_{suffix}")
+    tile = int(np.abs(change).reshape(-1, change.shape[-1]).max(axis=0).argmax())
+    st.caption(f"Largest change: {np.abs(change).max():.3f} ({labels[tile]}), against weights of up to "
+               f"{np.abs(initial).max():.3f} as initialised: the first two rows can look alike while the weights have "
+               "moved.")
 
 
 def _weights(progress: live.Progress) -> None:
@@ -189,21 +214,28 @@ def _weights(progress: live.Progress) -> None:
     if progress.model == "lenet5":
         st.markdown("**C1's six 5×5 kernels**")
         labels = [f"map {k}" for k in range(progress.weights.shape[-1])]
-        for title, weights in (("as initialised", progress.initial_weights), ("now", progress.weights)):
-            st.caption(title)
-            st.plotly_chart(train_figures.weight_tiles(weights, labels, 64, per_tile=False), config=figures.CONFIG,
-                            key=f"train_kernels_{title.split()[-1]}")
+        _weight_rows(progress, (5, 5), labels, 64, per_tile=False, key="train_kernels")
         st.caption("Red weights respond to ink, blue to its absence: random at first, they become edge and "
                    "stroke detectors.")
     else:
         st.markdown(f"**The first {len(live.MLP_UNITS)} hidden units' weights, as 28×28 templates**")
         labels = [f"unit {u}" for u in live.MLP_UNITS]
-        for title, weights in (("as initialised", progress.initial_weights), ("now", progress.weights)):
-            st.caption(title)
-            st.plotly_chart(train_figures.weight_tiles(weights.reshape(28, 28, -1), labels, 90, per_tile=True),
-                            config=figures.CONFIG, key=f"train_templates_{title.split()[-1]}")
+        _weight_rows(progress, (28, 28), labels, 90, per_tile=True, key="train_templates")
         st.caption("Each unit weighs all 784 pixels: red pixels raise it when inked, blue lower it. Noise at "
                    "first, strokes of digits appear as it learns.")
+
+
+def _calibration(entry: dict) -> None:
+    """How the trained model's confidences were calibrated (`mnist_core.live_calibration`)."""
+    if not entry:
+        return
+    sure = entry.get("sure_accuracy")
+    right = f"; {sure:.1%} of those drawings answered above it were right" if sure is not None else ""
+    st.caption(f"Calibrated like the app's models, on {entry['fitted_on']}: its probabilities are "
+               f"{'softened' if entry['temperature'] > 1 else 'sharpened'} by a temperature of "
+               f"{entry['temperature']:.2f}; below {entry['unsure_below']:.0%} it shows its two "
+               f"likeliest digits (\"7 or 1?\"){right}; below {entry['not_digit_below']:.0%} it says the drawing "
+               "does not look like a digit.")
 
 
 def _panel() -> None:
@@ -223,8 +255,11 @@ def _panel() -> None:
                   delta_arrow="off")
         st.success(f"Trained a {figures.MODEL_LABELS[progress.model]} on {progress.images:,} images for "
                    f"{progress.epochs} epoch{'s' * (progress.epochs > 1)} in {progress.elapsed:.0f} s. Choose "
-                   f"**{CHOICE_LABEL}** in the sidebar to read your drawings with it (in this session only).",
+                   f"**{CHOICE_LABEL}** in the sidebar to read your drawings with it, or **{BESIDE_LABEL}** to "
+                   "compare it with the app's model (in this session only).",
                    icon=":material/check_circle:")
+        if job.classifier is not None:
+            _calibration(job.classifier.card.get("calibration") or {})
     elif progress.state == "cancelled":
         st.info(f"Training stopped ({progress.message}) in epoch {progress.epoch} of {progress.epochs}; "
                 "nothing is kept.", icon=":material/stop_circle:")
