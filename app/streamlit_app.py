@@ -21,7 +21,7 @@ with st.sidebar:
     st.title("MNIST, drawn")
     choice = st.radio("Model", ["LeNet-5", "MLP", "Both side by side", *train.trained_model_choices()],
                       key="model_choice")
-    brush = st.slider("Brush width", 8, 40, 20, key="brush_width", help="Canvas pixels; the canvas is 280x280.")
+    brush = st.slider("Brush width, in pixels of the 280×280 canvas", 8, 40, 20, key="brush_width")  # no tooltip: it covered the model choice
     presenting = st.toggle("Presenter view", key="presenter",
                            help="The canvas and the network's layers on one screen, in large type, for a "
                                 "projector. The address bar always holds the drawing, model and view: copy it "
