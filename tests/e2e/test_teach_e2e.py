@@ -211,7 +211,7 @@ def test_a_tampered_link_gives_one_line(app_pages):
 @pytest.mark.parametrize("viewport", [HD, FULL_HD], ids=["1280x720", "1920x1080"])
 def test_presenter_text_never_overlaps_and_is_room_sized(app_pages, viewport):
     """A lesson link opens the presenter with the sidebar folded; then folded and open, the
-    feature map (C3, the default) and "Why this, not that": no two pieces of text overlap and
+    feature map (C3, the default), "Why this, not that" and both models: no two pieces of text overlap and
     the smallest is at least the room's size (presenter.TYPE_PX at 1920 px wide, the same share
     of the width at any other: 16 px at 1280)."""
     from app.tabs.presenter import TYPE_PX
@@ -224,12 +224,17 @@ def test_presenter_text_never_overlaps_and_is_room_sized(app_pages, viewport):
     app.wait_for_charts(page)
     page.get_by_text("C3 map 0", exact=True).wait_for(timeout=15_000)
     seen = {}
-    for detail in ("Feature map", "Why this, not that"):
-        if detail != "Feature map":
+    for detail in ("Feature map", "Why this, not that", "both models"):
+        if detail == "Why this, not that":
             with harness.rerun_expected(page):
                 page.get_by_text(detail, exact=True).click()
             page.get_by_text("red pixels argue for 5 over").wait_for(timeout=15_000)
-        for sidebar in (False, True):
+        elif detail == "both models":
+            with harness.rerun_expected(page):
+                page.get_by_test_id("stSidebar").get_by_text("Both side by side", exact=True).click()
+            app.wait_for_metrics(page, ["5"], label="MLP")
+            page.locator(".st-key-presenter-strip-mlp .main-svg").first.wait_for(timeout=30_000)
+        for sidebar in (False, True) if detail != "both models" else (True, False):
             set_sidebar(page, sidebar)
             boxes = page.evaluate(TEXT_BOXES_JS)
             where = f"{viewport['width']}x{viewport['height']}, sidebar {'open' if sidebar else 'folded'}, {detail}"
