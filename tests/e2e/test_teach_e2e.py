@@ -159,6 +159,17 @@ def test_presenter_click_a_unit_and_why_not(app_pages):
     page.get_by_text("Why this, not that", exact=True).click()
     page.get_by_text("red pixels argue for 4 over").wait_for(timeout=15_000)
     app.wait_for_charts(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["layer"], query["map"], query["detail"]) == (["C1"], ["1"], ["why"])  # the link carries the choice
+
+    # Clear and a new digit keep the mode and the map
+    app.clear_with_app_button(page)
+    app.draw_digit(page, 7)
+    app.wait_for_metrics(page, ["7"])
+    page.get_by_text("red pixels argue for 7 over").wait_for(timeout=15_000)
+    with harness.rerun_expected(page):
+        page.get_by_text("Feature map", exact=True).click()
+    page.get_by_text("C1 map 1", exact=True).wait_for(timeout=15_000)
     app.assert_no_exception(page)
 
 
@@ -192,10 +203,11 @@ def test_lesson_link_opens_in_a_fresh_browser(app_pages):
                             timeout=15_000)
 
 
-def test_a_tampered_link_gives_one_line(app_pages):
+@pytest.mark.parametrize("view", ["draw", "presenter"])
+def test_a_tampered_link_gives_one_line(app_pages, view):
     page = app_pages()
     text = "1YxSRPcFodJ6RgZGDQY63glOMjYGHW4RTj1eCQYFNjkuER0yET4xDjVVBWElYQFNMnImdhZ2Zn0mWVZJTnFdUHAArtvRp"
-    page.goto(page.url.split("?")[0] + "?model=lenet5&view=draw&d=" + text[:40] + "Q" + text[41:],
+    page.goto(page.url.split("?")[0] + f"?model=lenet5&view={view}&d=" + text[:40] + "Q" + text[41:],
               wait_until="domcontentloaded")
     harness.canvas_locator(page).wait_for(state="visible", timeout=60_000)
     warning = page.get_by_test_id("stAlertContentWarning")
@@ -205,6 +217,7 @@ def test_a_tampered_link_gives_one_line(app_pages):
     assert text_shown.startswith("This lesson link could not be opened as it is") and "\n" not in text_shown
     assert app.metric_values(page) == [] and app.hint_shown(page)
     assert canvas_ink(page)["n"] == 0
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0  # no network drawn for the empty input
     app.assert_no_exception(page)
 
 
