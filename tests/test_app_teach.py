@@ -238,6 +238,17 @@ def test_both_models_are_shown_side_by_side(app):
     assert z(charts(app)["presenter-detail"], 0).shape == (16, 8) and titles(app, "hidden2")[0] == "hidden2"
 
 
+def test_presenter_shows_this_sessions_trained_model(app, lenet5):
+    app.session_state["trained_model"] = lenet5  # as the Train tab leaves it: a LeNet-5
+    run(app)
+    app.sidebar.radio(key="model_choice").set_value("Your trained model")
+    present(app)
+    assert title_rows(app)[0][:2] == ["input", "C1"]  # the blank strip, of its architecture
+    draw(app, hand_drawing(3))
+    assert predictions(app) == ["3"] and titles(app, "C3 map 0")[0] == "C3 map 0"
+    assert any(m.value.startswith("**Your trained model**") for m in app.markdown) and not app.exception
+
+
 # --- why this and not that ---------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import streamlit as st
 
 from app import figures, lesson_link, presenter_figures
-from app.resources import load_classifier
+from app.resources import SESSION_MODEL, load_classifier
 from mnist_core.classifier import Classifier, Result
 from mnist_core.explain import contrast, map_kernels, receptive_fields
 from mnist_core.preprocess import Preprocessed
@@ -231,15 +231,20 @@ def why_not(classifier: Classifier, result: Result, key: str, side=None, present
                f"{c.other}, and the grey line is the digit's outline.")
 
 
-def _strip(name: str, index: int, input28: np.ndarray, acts: dict, probabilities: np.ndarray | None,
-           note: str = "") -> None:
+def _kind(name: str, classifier: Classifier) -> str:
+    """The architecture ("lenet5" or "mlp") of model `name`: this session's trained model is either."""
+    return classifier.model.name if name == SESSION_MODEL else name
+
+
+def _strip(name: str, kind: str, index: int, input28: np.ndarray, acts: dict,
+           probabilities: np.ndarray | None) -> None:
     """One model's strip under its titles; the first one shown (`index` 0) takes clicks on its maps."""
-    click = name == "lenet5" and probabilities is not None
+    click = kind == "lenet5" and probabilities is not None
     st.markdown(f"**{figures.MODEL_LABELS[name]}**: every layer, input to output."
-                + (" Click a map to see it large." if click else "") + note)
-    st.html(presenter_figures.strip_titles(name))
+                + (" Click a map to see it large." if click else ""))
+    st.html(presenter_figures.strip_titles(kind))
     chart = dict(on_select=_choose_from_strip, selection_mode="points") if click and index == 0 else {}
-    st.plotly_chart(presenter_figures.layer_strip(name, input28, acts, probabilities), config=figures.CONFIG,
+    st.plotly_chart(presenter_figures.layer_strip(kind, input28, acts, probabilities), config=figures.CONFIG,
                     key="presenter-strip" if index == 0 else f"presenter-strip-{name}", **chart)
 
 
@@ -251,13 +256,13 @@ def render(models: list[str], digit, side) -> Preprocessed | None:
     (None when no model can be loaded)."""
     from app.tabs.draw import read  # the Draw tab's per-session reading cache
 
-    shown = {}
+    shown, kinds = {}, {}
     for name in shown_models(models):
         classifier, error = load_classifier(name)
         if classifier is None:
             st.error(error)
         else:
-            shown[name] = (classifier, read(name, digit)[0])
+            shown[name], kinds[name] = (classifier, read(name, digit)[0]), _kind(name, classifier)
     if not shown:
         return None
     first = next(iter(shown.values()))[1]
@@ -274,17 +279,17 @@ def render(models: list[str], digit, side) -> Preprocessed | None:
                           delta=f"{result.confidence:.0%} confident", delta_color="off", delta_arrow="off")
     acts = {name: classifier.activations(result.input28) for name, (classifier, result) in shown.items()}
     with side:  # after the Prediction is on its way to the browser
-        layer, index, detail = _controls(list(shown))
+        layer, index, detail = _controls(list(kinds.values()))
     lesson_link.sync_choice(layer, index, detail)
-    owner = next(name for name in shown if layer in MAP_LAYERS[name])
+    owner = next(name for name in shown if layer in MAP_LAYERS[kinds[name]])
     classifier, result = shown[owner]
     with st.container(key="presenter-panel"):
         for i, (name, (_, reading)) in enumerate(shown.items()):
-            _strip(name, i, reading.input28, acts[name], reading.probabilities)
+            _strip(name, kinds[name], i, reading.input28, acts[name], reading.probabilities)
         if detail == DETAILS[1]:
             why_not(classifier, result, "presenter_other", side, presenting=True)
         else:
-            _detail_map(classifier, owner, result, acts[owner], layer, index)
+            _detail_map(classifier, kinds[owner], result, acts[owner], layer, index)
     return result.preprocessed
 
 
@@ -300,7 +305,7 @@ def render_blank(models: list[str]) -> None:
         return
     blank = np.zeros((28, 28), np.float32)
     with st.container(key="presenter-panel"):
-        _strip(name, 0, blank, classifier.activations(blank), None)
+        _strip(name, _kind(name, classifier), 0, blank, classifier.activations(blank), None)
     # A hidden metric: the browser fetches the metric's code now, not on the first stroke.
     st.html("<style>.st-key-presenter-metric-preload {display: none}</style>")
     with st.container(key="presenter-metric-preload"):
