@@ -1,14 +1,17 @@
 """A lesson as a link: the drawing, the model and the view live in the page's URL.
 
-    ?model=lenet5&view=presenter&d=1YxRhXcBopG82kXEHowjTPCYGAGeSExY
+    ?model=lenet5&view=presenter&d=1YxRhXcBopG82kXEHowjTPCYGAGeSExY&layer=C3&map=9&detail=map
 
 `d` is the drawing's strokes as `mnist_core.lesson.encode` writes them; `model` is lenet5, mlp or
-both; `view` is presenter or draw. The URL is rewritten as the user draws (`sync_drawing`, from
+both; `view` is presenter or draw; `layer`, `map` and `detail` (map or why) are the presenter's
+choice (a layer of the link's model(s), a map it has). Every parameter may be left out (links
+made before `layer`, `map` and `detail` existed open as before, with the default choice). The URL is rewritten as the user draws (`sync_drawing`, from
 the Draw tab's fragment) and chooses (`sync_settings`), so the address bar always holds the
 current lesson. Opening a link (`open_link`, once per session, before the sidebar's widgets)
 sets the model and view and keeps the decoded drawing for the Draw tab, which puts it on the
 canvas (`initial_drawing`) and reads it at once from `lesson.Drawing.render`. A malformed or
-tampered link gives one line (`problem`) and an empty canvas.
+tampered link gives one line (`problem`), an empty canvas and no network drawn for it; a bad
+`layer`, `map` or `detail` is said in the same line and left at the default.
 
 Session state used here (all per user):
     link_opened   True once this session's first URL has been read.
@@ -19,12 +22,16 @@ Session state used here (all per user):
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
+from app.presenter_figures import MAP_COUNTS, MAP_LAYERS, default_layer
 from mnist_core import lesson
 
 MODEL_PARAMS = {"LeNet-5": "lenet5", "MLP": "mlp", "Both side by side": "both"}  # sidebar choice -> URL
 VIEWS = ("draw", "presenter")
+DETAIL_PARAMS = {"map": "Feature map", "why": "Why this, not that"}  # URL -> presenter.DETAILS
 
 
 def open_link() -> None:
@@ -48,6 +55,7 @@ def open_link() -> None:
             problems.append(f"unknown view {view[:20]!r}")
         else:
             st.session_state["presenter"] = view == "presenter"
+    problems += _open_choice(model if model in MODEL_PARAMS.values() else None)
     text = params.get("d")
     if text is not None:
         try:
@@ -60,6 +68,32 @@ def open_link() -> None:
     if problems:
         st.session_state["link_problem"] = ("This lesson link could not be opened as it is: " + "; ".join(problems)
                                             + ". Draw the digit again, or ask for a fresh link.")
+
+
+def _open_choice(model: str | None) -> list[str]:
+    """The link's `layer`, `map` and `detail` as the presenter's choice; what is wrong with them."""
+    from app.tabs import presenter  # here: presenter imports this module
+
+    params, problems = st.query_params, []
+    models = {"both": ["lenet5", "mlp"], None: ["lenet5"]}.get(model, [model])  # no model: the sidebar's first
+    layers = [layer for name in models for layer in MAP_LAYERS[name]]
+    layer, index, detail = params.get("layer"), params.get("map"), params.get("detail")
+    if layer is not None and layer not in layers:
+        problems.append(f"no layer {layer[:20]!r} in {' or '.join(models)}")
+        layer = None
+    chosen = layer or default_layer(models)
+    if index is not None and not (re.fullmatch(r"[0-9]{1,3}", index) and int(index) < MAP_COUNTS[chosen]):
+        problems.append(f"no map {index[:20]!r} in {chosen} (0 to {MAP_COUNTS[chosen] - 1})")
+        index = None
+    if detail is not None and detail not in DETAIL_PARAMS:
+        problems.append(f"unknown detail {detail[:20]!r}")
+        detail = None
+    for name, value in (("layer", layer), ("map", index), ("detail", detail)):
+        if value is None and name in params:
+            del st.query_params[name]  # the address bar no longer carries it
+    if (layer, index, detail) != (None, None, None):
+        presenter.choose(chosen, int(index or 0), DETAIL_PARAMS[detail or "map"])
+    return problems
 
 
 def problem() -> str | None:
@@ -79,7 +113,16 @@ def forget_opened() -> None:
 
 def sync_settings(choice: str, presenter: bool) -> None:
     """Write the sidebar's model and the view into the URL (only what changed)."""
-    wanted = {"model": MODEL_PARAMS.get(choice, "lenet5"), "view": "presenter" if presenter else "draw"}
+    _write({"model": MODEL_PARAMS.get(choice, "lenet5"), "view": "presenter" if presenter else "draw"})
+
+
+def sync_choice(layer: str, index: int, detail: str) -> None:
+    """Write the presenter's chosen layer, map and detail into the URL (only what changed)."""
+    _write({"layer": layer, "map": str(index), "detail": {v: k for k, v in DETAIL_PARAMS.items()}[detail]})
+
+
+def _write(wanted: dict[str, str]) -> None:
+    """Set these URL parameters, only those that changed (each change is sent to the browser)."""
     for key, value in wanted.items():
         if st.query_params.get(key) != value:
             st.query_params[key] = value

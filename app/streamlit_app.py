@@ -14,7 +14,10 @@ import streamlit as st  # noqa: E402
 from app import lesson_link  # noqa: E402
 from app.tabs import collected, data, draw, evaluation, learn, network, numbers, train  # noqa: E402
 
-st.set_page_config(page_title="MNIST: draw a digit", page_icon="✏️", layout="wide")
+# A lesson link to the presenter view opens with the sidebar folded: the projector's whole width
+# for the view (initial_sidebar_state applies to the page's first load only).
+st.set_page_config(page_title="MNIST: draw a digit", page_icon="✏️", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("view") == "presenter" else "auto")
 
 lesson_link.open_link()  # a lesson link sets the model, the view and the drawing (first run only)
 with st.sidebar:

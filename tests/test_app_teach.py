@@ -6,6 +6,7 @@ here with the fabric.js path objects the browser sends beside the PNG (the URL i
 """
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -78,6 +79,22 @@ def tree_path(at: AppTest, key: str) -> list[int]:
     return find(at._tree[0], [])
 
 
+def html(at: AppTest) -> list[str]:
+    """The bodies of the page's st.html elements (the presenter's figure titles are HTML)."""
+    return [e.proto.body for e in at.get("html")]
+
+
+def title_rows(at: AppTest) -> list[list[str]]:
+    """The bold words of each of the presenter's title rows (a strip's layers, the detail's panels)."""
+    return [re.findall(r"<b>([^<]*)</b>", body) for body in html(at) if "presenter-labels" in body]
+
+
+def titles(at: AppTest, first: str) -> list[str]:
+    """The title row whose first title is `first` (there must be one)."""
+    [row] = [r for r in title_rows(at) if r and r[0] == first]
+    return row
+
+
 def z(figure: dict, trace: int) -> np.ndarray:
     return plotly_array(figure["data"][trace]["z"]).astype(np.float32)
 
@@ -112,8 +129,8 @@ def test_a_stroke_changes_the_maps_on_the_same_screen(app, lenet5):
     second = charts(app)
     assert predictions(app) == ["0"]
     strip = second["presenter-strip"]
-    titles = [a["text"] for a in strip["layout"]["annotations"]]
-    assert [t.split("</b>")[0][3:] for t in titles] == ["input", "C1", "S2", "C3", "S4", "C5", "F6", "output"]
+    assert titles(app, "input") == ["input", "C1", "S2", "C3", "S4", "C5", "F6", "output"]
+    assert "annotations" not in strip["layout"]  # titles are HTML above the strip, in the room's type
     result = lenet5.classify(lesson.Drawing(hand_drawing(0).strokes).render(), 0.0)
     acts = lenet5.activations(result.input28)
     assert np.allclose(z(strip, 0), result.input28, atol=1e-6)
@@ -139,8 +156,8 @@ def test_choosing_a_map_shows_it_large_beside_its_kernels(app, lenet5):
     _, inputs, kernels = map_kernels(lenet5, "C3", 9)
     tiles = z(detail, 1)  # the 4 kernels of C3 map 9 (S2 maps 0, 3, 4, 5), 3 to a row
     assert len(inputs) == 4 and np.allclose(tiles[:5, :5], kernels[:, :, 0]) and np.allclose(tiles[7:12, :5], kernels[:, :, 3])
-    labels = [a["text"] for a in detail["layout"]["annotations"]]
-    assert "<b>C3 map 9</b>" in labels and [f"S2 {i}" for i in inputs] == [t for t in labels if t.startswith("S2 ")]
+    assert titles(app, "C3 map 9") == ["C3 map 9", "C3 kernels", "input"]
+    assert "on S2 maps " + ", ".join(str(i) for i in inputs) in "".join(html(app))
     # the strongest unit is boxed, and its receptive field (14x14) is drawn on the input
     row, col = np.unravel_index(fmap.argmax(), fmap.shape)
     unit_box, field_box = detail["layout"]["shapes"]
@@ -168,11 +185,68 @@ def test_presenter_shows_the_mlp_when_it_is_chosen(app):
     present(app)
     draw(app, hand_drawing(6))
     assert predictions(app) == ["6"]
-    strip = charts(app)["presenter-strip"]
-    assert [a["text"].split("</b>")[0][3:] for a in strip["layout"]["annotations"]] == \
-        ["input", "hidden1", "hidden2", "output"]
+    assert titles(app, "input") == ["input", "hidden1", "hidden2", "output"]
     detail = charts(app)["presenter-detail"]
     assert z(detail, 0).shape == (32, 16) and z(detail, 1).shape == (28, 28)  # units, one unit's template
+
+
+def test_the_strip_has_no_hover_in_the_gaps_between_maps(app):
+    present(app)
+    draw(app, hand_drawing(3))
+    strip = charts(app)["presenter-strip"]
+    for trace in strip["data"][1:5]:  # C1 to S4: mosaics with NaN between the maps
+        assert np.isnan(z(strip, strip["data"].index(trace))).any() and trace["hoverongaps"] is False
+    detail = charts(app)["presenter-detail"]
+    assert detail["data"][1]["hoverongaps"] is False  # the kernels' mosaic
+
+
+def test_clear_keeps_the_chosen_layer_map_and_detail(app):
+    present(app)
+    draw(app, hand_drawing(4))
+    app.session_state["presenter_layer"] = "C1"
+    app.session_state["presenter_map"] = 4
+    run(app)
+    app.button(key="clear").click()
+    run(app)
+    assert predictions(app) == [] and "presenter-detail" not in charts(app)
+    draw(app, hand_drawing(2))
+    assert (app.session_state["presenter_layer"], app.session_state["presenter_map"]) == ("C1", 4)
+    assert titles(app, "C1 map 4")[0] == "C1 map 4"
+    app.segmented_control(key="presenter_detail").set_value("Why this, not that")
+    run(app)
+    app.button(key="clear").click()
+    run(app)
+    draw(app, hand_drawing(5))
+    assert app.session_state["presenter_detail"] == "Why this, not that" and "presenter_other-chart" in charts(app)
+    app.segmented_control(key="presenter_detail").set_value("Feature map")
+    run(app)
+    assert titles(app, "C1 map 4")[0] == "C1 map 4"  # the map came back with the mode
+
+
+def test_both_models_are_shown_side_by_side(app):
+    app.sidebar.radio(key="model_choice").set_value("Both side by side")
+    present(app)
+    draw(app, hand_drawing(6))
+    assert [m.label for m in app.metric] == ["LeNet-5", "MLP"] and [m.value for m in app.metric] == ["6", "6"]
+    assert set(charts(app)) == {"presenter-strip", "presenter-strip-mlp", "presenter-detail"}
+    assert title_rows(app)[:2] == [["input", "C1", "S2", "C3", "S4", "C5", "F6", "output"],  # LeNet-5's first
+                                   ["input", "hidden1", "hidden2", "output"]]
+    assert z(charts(app)["presenter-strip-mlp"], 1).shape == (32, 16)  # hidden1's units
+    assert titles(app, "C3 map 0")[0] == "C3 map 0"
+    app.segmented_control(key="presenter_layer").set_value("hidden2")  # the MLP's layers are offered too
+    run(app)
+    assert z(charts(app)["presenter-detail"], 0).shape == (16, 8) and titles(app, "hidden2")[0] == "hidden2"
+
+
+def test_presenter_shows_this_sessions_trained_model(app, lenet5):
+    app.session_state["trained_model"] = lenet5  # as the Train tab leaves it: a LeNet-5
+    run(app)
+    app.sidebar.radio(key="model_choice").set_value("Your trained model")
+    present(app)
+    assert title_rows(app)[0][:2] == ["input", "C1"]  # the blank strip, of its architecture
+    draw(app, hand_drawing(3))
+    assert predictions(app) == ["3"] and titles(app, "C3 map 0")[0] == "C3 map 0"
+    assert any(m.value.startswith("**Your trained model**") for m in app.markdown) and not app.exception
 
 
 # --- why this and not that ---------------------------------------------------------------------------
@@ -265,3 +339,59 @@ def test_a_link_with_an_unknown_model_or_view_says_so(fresh):
     [warning] = [w.value for w in at.warning]
     assert "unknown model 'resnet'" in warning and "unknown view 'cinema'" in warning
     assert predictions(at) == ["7"]  # the drawing itself was fine
+
+
+def test_the_link_carries_the_chosen_layer_map_and_detail(app, fresh):
+    present(app)
+    draw(app, hand_drawing(4))
+    assert (app.query_params["layer"], app.query_params["map"], app.query_params["detail"]) == ("C3", "0", "map")
+    app.session_state["presenter_layer"] = "S2"
+    app.session_state["presenter_map"] = 5
+    run(app)
+    app.segmented_control(key="presenter_detail").set_value("Why this, not that")
+    run(app)
+    link = {k: app.query_params[k] for k in ("model", "view", "d", "layer", "map", "detail")}
+    assert (link["layer"], link["map"], link["detail"]) == ("S2", "5", "why")
+    fresh.query_params.update(link)  # opened in a new session
+    at = run(fresh)
+    assert predictions(at) == ["4"] and not at.warning
+    assert at.session_state["presenter_detail"] == "Why this, not that" and "presenter_other-chart" in charts(at)
+    at.segmented_control(key="presenter_detail").set_value("Feature map")
+    run(at)
+    assert titles(at, "S2 map 5")[0] == "S2 map 5"
+
+
+def test_an_old_link_without_the_choice_still_opens(fresh):
+    text = lesson.encode(hand_drawing(9))
+    fresh.query_params.update({"model": "lenet5", "view": "presenter", "d": text})  # as links were before
+    at = run(fresh)
+    assert predictions(at) == ["9"] and not at.warning and not at.error
+    assert titles(at, "C3 map 0")[0] == "C3 map 0"  # the default choice
+    assert at.query_params["d"] == text and at.query_params["layer"] == "C3"
+
+
+@pytest.mark.parametrize("params, said, layer", [
+    ({"layer": "C9"}, "no layer 'C9' in lenet5", "C3"),
+    ({"layer": "C1", "map": "6"}, "no map '6' in C1 (0 to 5)", "C1"),
+    ({"map": "-1"}, "no map '-1' in C3 (0 to 15)", "C3"),
+    ({"model": "mlp", "layer": "C3"}, "no layer 'C3' in mlp", "hidden1"),
+    ({"detail": "both"}, "unknown detail 'both'", "C3")])
+def test_a_tampered_choice_in_a_link_is_one_line_and_the_default(fresh, params, said, layer):
+    fresh.query_params.update({"model": "lenet5", "view": "presenter", "d": lesson.encode(hand_drawing(8)), **params})
+    at = run(fresh)
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("This lesson link could not be opened as it is: ") and "\n" not in warning
+    assert said in warning
+    assert predictions(at) == ["8"]  # the drawing itself was fine
+    assert at.session_state["presenter_layer"] == layer and at.session_state["presenter_detail"] == "Feature map"
+    assert at.query_params["layer"] == layer  # the address now holds what is shown
+
+
+def test_a_tampered_link_to_the_presenter_draws_no_network(fresh):
+    fresh.query_params.update({"d": "1" + "A" * 40, "model": "lenet5", "view": "presenter"})
+    at = run(fresh)
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("This lesson link could not be opened as it is: ") and "\n" not in warning
+    assert predictions(at) == [] and charts(at) == {}  # no network strip for the empty input
+    draw(at, hand_drawing(1))
+    assert predictions(at) == ["1"] and "presenter-strip" in charts(at) and not at.warning

@@ -55,6 +55,57 @@ def in_view(page, selector: str) -> bool:
         return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; }""", selector)
 
 
+# Every piece of text of the presenter view (the main area: tabs, canvas column, strip, detail;
+# not the sidebar, and not the canvas component's own shadow root): HTML text nodes, one box per
+# line (Range.getClientRects), and Plotly's SVG <text> (getBoundingClientRect); with the computed
+# font size. Only what is rendered and visible counts (checkVisibility: display, visibility, opacity).
+TEXT_BOXES_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]'), boxes = [];
+  const shown = e => e.checkVisibility({opacityProperty: true, visibilityProperty: true});
+  const add = (i, text, size, rects) => { for (const r of rects) if (r.width > 0.5 && r.height > 0.5)
+    boxes.push({i, text: text.trim().slice(0, 40), size, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}); };
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  let i = 0;
+  for (let n; (n = walker.nextNode()); i++) {
+    const e = n.parentElement;
+    if (!n.textContent.trim() || e.closest('svg, style, script') || !shown(e)) continue;
+    const range = document.createRange(); range.selectNodeContents(n);
+    add(i, n.textContent, parseFloat(getComputedStyle(e).fontSize), range.getClientRects());
+  }
+  for (const t of main.querySelectorAll('svg text')) {
+    if (t.textContent.trim() && shown(t)) add(i++, t.textContent, parseFloat(getComputedStyle(t).fontSize),
+                                              [t.getBoundingClientRect()]);
+  }
+  return boxes; }"""
+
+
+def overlapping(boxes: list[dict], slack: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of boxes of different texts that overlap by more than `slack` px both ways."""
+    out = []
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1:]:
+            if a["i"] != b["i"] and min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > slack \
+                    and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > slack:
+                out.append((a["text"], b["text"]))
+    return out
+
+
+def set_sidebar(page, open_: bool) -> None:
+    """Open or fold the sidebar with its own buttons, and let the charts follow the new width."""
+    sidebar = page.get_by_test_id("stSidebar")
+    if (sidebar.get_attribute("data-collapsed") == "false") != open_:
+        if open_:
+            page.get_by_test_id("stExpandSidebarButton").click()
+        else:
+            sidebar.hover()  # the collapse button shows on hover
+            page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+        page.wait_for_function("want => document.querySelector('[data-testid=\"stSidebar\"]')"
+                               ".getAttribute('data-collapsed') === want", arg=str(not open_).lower())
+    page.mouse.move(1, 1)
+    page.wait_for_timeout(800)  # the sidebar's transition, then Plotly's resize
+    app.wait_for_charts(page)
+
+
 def test_presenter_view_answers_each_stroke_on_one_screen(app_pages):
     page = app_pages(viewport=FULL_HD)
     app.draw_digit(page, 7)
@@ -108,6 +159,17 @@ def test_presenter_click_a_unit_and_why_not(app_pages):
     page.get_by_text("Why this, not that", exact=True).click()
     page.get_by_text("red pixels argue for 4 over").wait_for(timeout=15_000)
     app.wait_for_charts(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["layer"], query["map"], query["detail"]) == (["C1"], ["1"], ["why"])  # the link carries the choice
+
+    # Clear and a new digit keep the mode and the map
+    app.clear_with_app_button(page)
+    app.draw_digit(page, 7)
+    app.wait_for_metrics(page, ["7"])
+    page.get_by_text("red pixels argue for 7 over").wait_for(timeout=15_000)
+    with harness.rerun_expected(page):
+        page.get_by_text("Feature map", exact=True).click()
+    page.get_by_text("C1 map 1", exact=True).wait_for(timeout=15_000)
     app.assert_no_exception(page)
 
 
@@ -141,10 +203,11 @@ def test_lesson_link_opens_in_a_fresh_browser(app_pages):
                             timeout=15_000)
 
 
-def test_a_tampered_link_gives_one_line(app_pages):
+@pytest.mark.parametrize("view", ["draw", "presenter"])
+def test_a_tampered_link_gives_one_line(app_pages, view):
     page = app_pages()
     text = "1YxSRPcFodJ6RgZGDQY63glOMjYGHW4RTj1eCQYFNjkuER0yET4xDjVVBWElYQFNMnImdhZ2Zn0mWVZJTnFdUHAArtvRp"
-    page.goto(page.url.split("?")[0] + "?model=lenet5&view=draw&d=" + text[:40] + "Q" + text[41:],
+    page.goto(page.url.split("?")[0] + f"?model=lenet5&view={view}&d=" + text[:40] + "Q" + text[41:],
               wait_until="domcontentloaded")
     harness.canvas_locator(page).wait_for(state="visible", timeout=60_000)
     warning = page.get_by_test_id("stAlertContentWarning")
@@ -154,18 +217,65 @@ def test_a_tampered_link_gives_one_line(app_pages):
     assert text_shown.startswith("This lesson link could not be opened as it is") and "\n" not in text_shown
     assert app.metric_values(page) == [] and app.hint_shown(page)
     assert canvas_ink(page)["n"] == 0
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0  # no network drawn for the empty input
+    app.assert_no_exception(page)
+
+
+@pytest.mark.parametrize("viewport", [HD, FULL_HD], ids=["1280x720", "1920x1080"])
+def test_presenter_text_never_overlaps_and_is_room_sized(app_pages, viewport):
+    """A lesson link opens the presenter with the sidebar folded; then folded and open, the
+    feature map (C3, the default), "Why this, not that" and both models: no two pieces of text overlap and
+    the smallest is at least the room's size (presenter.TYPE_PX at 1920 px wide, the same share
+    of the width at any other: 16 px at 1280)."""
+    from app.tabs.presenter import TYPE_PX
+
+    smallest = TYPE_PX * viewport["width"] / 1920 - 0.25
+    page = open_presenter(app_pages, viewport=viewport, query="view=presenter&model=lenet5")
+    assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true"  # folded by the link
+    app.draw_digit(page, 5)
+    app.wait_for_metrics(page, ["5"])
+    app.wait_for_charts(page)
+    page.get_by_text("C3 map 0", exact=True).wait_for(timeout=15_000)
+    seen = {}
+    for detail in ("Feature map", "Why this, not that", "both models"):
+        if detail == "Why this, not that":
+            with harness.rerun_expected(page):
+                page.get_by_text(detail, exact=True).click()
+            page.get_by_text("red pixels argue for 5 over").wait_for(timeout=15_000)
+        elif detail == "both models":
+            with harness.rerun_expected(page):
+                page.get_by_test_id("stSidebar").get_by_text("Both side by side", exact=True).click()
+            app.wait_for_metrics(page, ["5"], label="MLP")
+            page.locator(".st-key-presenter-strip-mlp .main-svg").first.wait_for(timeout=30_000)
+        for sidebar in (False, True) if detail != "both models" else (True, False):
+            set_sidebar(page, sidebar)
+            boxes = page.evaluate(TEXT_BOXES_JS)
+            where = f"{viewport['width']}x{viewport['height']}, sidebar {'open' if sidebar else 'folded'}, {detail}"
+            assert len(boxes) > 30, where
+            assert overlapping(boxes) == [], where
+            small = sorted((b["size"], b["text"]) for b in boxes if b["size"] < smallest)
+            assert small == [], (where, smallest, small[:10])
+            seen[where] = min(b["size"] for b in boxes)
+            if not sidebar:  # folded: the strip and the Prediction fit the screen (no scrolling to see them)
+                page.evaluate("() => { window.scrollTo(0, 0); document.querySelector('[data-testid=\"stMain\"]')"
+                              ".scrollTo(0, 0); }")
+                page.wait_for_timeout(200)
+                for selector in ('[data-testid="stMetric"]', ".st-key-presenter-strip"):
+                    assert in_view(page, selector), (where, selector)
+    app.report(f"Presenter text, {viewport['width']}x{viewport['height']}",
+               "\n".join(f"{k}: smallest text {v:.1f} px (at least {smallest:.1f})" for k, v in seen.items()))
+    canvas = harness.canvas_locator(page).bounding_box()
+    if viewport is FULL_HD:
+        assert canvas["width"] >= 400, canvas  # scaled to the screen (its drawing stays 280x280)
     app.assert_no_exception(page)
 
 
 def test_screenshots_presenter(app_pages):
     """docs/screenshots/presenter.png at 1920x1080, and presenter_1280x720.png: the screen as the
-    class sees it (the viewport, not the whole page: nothing should need scrolling)."""
+    class sees it, opened from a link (sidebar folded); the viewport, not the whole page."""
     for viewport, name in ((FULL_HD, "presenter.png"), (HD, "presenter_1280x720.png")):
-        page = open_presenter(app_pages, viewport=viewport)
-        if viewport is HD:  # a projector at 1280x720: the sidebar folded away
-            page.get_by_test_id("stSidebar").hover()  # the collapse button shows on hover
-            page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
-            page.wait_for_timeout(500)
+        page = open_presenter(app_pages, viewport=viewport)  # a link to the presenter: the sidebar folded
+        set_sidebar(page, False)
         app.draw_digit(page, 5)
         app.wait_for_metrics(page, ["5"])
         app.wait_for_charts(page)
