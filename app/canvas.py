@@ -44,7 +44,7 @@ COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"  # the name th
 NO_TOOLBAR = ".dc-toolbar { display: none !important; }"  # beats the inline display:flex the JS sets
 PNG_MEMORY = 24  # drawings whose PNG is kept, per canvas, so that Undo and Redo can show them at once
 BUTTON_CSS = """<style>
-.st-key-{prefix}canvas_controls button {{ min-height: 3rem; padding-left: 1rem; padding-right: 1rem; }}
+.st-key-{prefix}canvas_controls button {{ min-height: 3rem; padding-left: 0.75rem; padding-right: 0.75rem; }}
 </style>"""
 
 
@@ -197,6 +197,6 @@ def show(key: str, *, width: int, height: int, brush: int, initial_objects: Sequ
                   disabled=not can_undo(key), help="Take the last stroke off")
         st.button("Redo", icon=":material/redo:", key=f"{prefix}redo", on_click=redo, args=(key, on_edit),
                   disabled=not can_redo(key), help="Put back the stroke Undo took off")
-        st.button("Clear the canvas", icon=":material/ink_eraser:", key=f"{prefix}clear", on_click=clear,
+        st.button("Clear", icon=":material/ink_eraser:", key=f"{prefix}clear", on_click=clear,
                   args=(key, on_edit))
     return result

@@ -107,7 +107,7 @@ def opened_drawing() -> dict | None:
 
 
 def forget_opened() -> None:
-    """Called by "Clear the canvas": the link's drawing is gone from the canvas."""
+    """Called by the canvas's "Clear": the link's drawing is gone from the canvas."""
     st.session_state.pop("lesson", None)
 
 

@@ -346,8 +346,9 @@ def _panel(models: list[str], brush: int) -> None:
     with canvas_place:
         st.caption("Draw a digit:")
         _canvas_widget(brush)
-    with upload_place:
-        _upload_widget()
+    if not show_network:  # the presenter's reading sits under the canvas: at 1280x720 it must stay on screen
+        with upload_place:
+            _upload_widget()
     readable = steps is not None and not steps.empty
     st.session_state["digit"] = digit
     st.session_state["input28"] = steps.image if readable else None

@@ -347,9 +347,9 @@ def hint_shown(page: Any) -> bool:
 
 
 def clear_with_app_button(page: Any, timeout: float = 15_000, *, tap: bool = False) -> None:
-    """Click (or, with ``tap``, touch: the page needs ``has_touch``) the app's "Clear the canvas"
+    """Click (or, with ``tap``, touch: the page needs ``has_touch``) the app's "Clear"
     and wait for the blank state: hint shown, no Prediction metric, and no rerun in flight."""
-    press(page, "Clear the canvas", tap=tap)
+    press(page, "Clear", tap=tap)
     wait_for_blank(page, timeout)
 
 
@@ -361,7 +361,7 @@ def wait_for_blank(page: Any, timeout: float = 15_000) -> None:
 
 
 def canvas_button(page: Any, label: str, key: str | None = None) -> Any:
-    """The button labelled ``label`` ("Undo", "Redo", "Clear the canvas") under a canvas: the Draw
+    """The button labelled ``label`` ("Undo", "Redo", "Clear") under a canvas: the Draw
     tab's, or with ``key`` ("numbers_") the one whose controls have that prefix."""
     return page.locator(f".st-key-{key or ''}canvas_controls").get_by_role("button", name=label, exact=True)
 
