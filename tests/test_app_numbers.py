@@ -81,13 +81,55 @@ def test_a_written_number_is_read_with_a_box_per_digit(app, digits):
     assert list(figures) == ["numbers-boxes-lenet5", "numbers-inputs-lenet5"]
     boxes = figures["numbers-boxes-lenet5"]["layout"]["shapes"]
     labels = [a["text"] for a in figures["numbers-boxes-lenet5"]["layout"]["annotations"]]
-    assert len(boxes) == len(digits) and [t.split(" · ")[0] for t in labels] == [str(d) for d in digits]
-    assert all(t.endswith("%") for t in labels)
+    assert len(boxes) == len(digits) and [t.split("<br>")[0] for t in labels] == [str(d) for d in digits]
+    assert all(t.endswith("%") for t in labels)  # wide digits: the confidence under the digit
     assert len(figures["numbers-inputs-lenet5"]["layout"]["annotations"]) == len(digits)
     # each box surrounds its digit's ink
     for box, stroke_box in zip(boxes, digit_boxes(strokes, width, len(digits))):
         shown = (box["y0"] + 0.5, box["x0"] + 0.5, box["y1"] + 0.5, box["x1"] + 0.5)
         assert box_overlap(shown, stroke_box) > 0.8
+
+
+def label_spans(figure: dict, width: int, cols: int = CANVAS_WIDTH):
+    """Each annotation of a boxes figure as (left, right, bottom, top) pixels of the figure's
+    label band, its text's width estimated as characters x font size x 0.6 (its longest line),
+    each line 1.2 font sizes tall."""
+    spans = []
+    for a in figure["layout"]["annotations"]:
+        lines = a["text"].split("<br>")
+        size = a["font"]["size"]
+        centre = (a["x"] + 0.5) * width / cols
+        half = max(map(len, lines)) * size * 0.6 / 2
+        spans.append((centre - half, centre + half, a["yshift"], a["yshift"] + len(lines) * size * 1.2))
+    return spans
+
+
+def overlapping(spans):
+    return [(i, j) for i, a in enumerate(spans) for j, b in enumerate(spans[:i])
+            if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]]
+
+
+@pytest.mark.parametrize("count, box_width, step", [(3, 120, 200), (6, 40, 60), (12, 22, 34), (13, 10, 14),
+                                                    (5, 4, 5)])
+@pytest.mark.parametrize("figure_width", [CANVAS_WIDTH, CANVAS_WIDTH // 2 + 40])
+def test_box_labels_never_overlap(count, box_width, step, figure_width):
+    """Digits `box_width` canvas pixels wide, one every `step` pixels (narrow ones, close together:
+    "2 · 100%0 · 100%" ran together): no two labels overlap, each says its digit, and the top
+    margin holds every row of them."""
+    from app.number_figures import number_boxes
+    from mnist_core.numbers import DigitReading
+
+    digits = [DigitReading(label=k % 10, confidence=1.0 if k % 2 else 0.456, box=(60, 10 + k * step, 200, 10 + k * step
+                                                                                  + box_width),
+                           image28=np.zeros((28, 28), np.float32)) for k in range(count)]
+    figure = number_boxes(np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH), np.float32), digits, figure_width).to_plotly_json()
+    spans = label_spans(figure, figure_width)
+    assert overlapping(spans) == []
+    assert [a["text"].split("<br>")[0] for a in figure["layout"]["annotations"]] == [str(k % 10) for k in range(count)]
+    assert max(top for *_, top in spans) + 2 <= figure["layout"]["margin"]["t"]
+    if box_width >= 40:  # room for the confidence: it is shown under the digit
+        assert [a["text"].split("<br>")[1] for a in figure["layout"]["annotations"]] == \
+            ["46%" if k % 2 == 0 else "100%" for k in range(count)]
 
 
 def digit_boxes(strokes, width, count):

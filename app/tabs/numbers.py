@@ -137,9 +137,10 @@ def _show(name: str, reading: NumberReading, written: Written, width: int) -> No
     st.plotly_chart(boxes, config=figures.CONFIG, key=f"numbers-boxes-{name}", width=boxes.layout.width)
     inputs = number_figures.digit_inputs(reading.digits, tile_px=72 if width >= CANVAS_WIDTH else 60)
     st.plotly_chart(inputs, config=figures.CONFIG, key=f"numbers-inputs-{name}", width=inputs.layout.width)
-    st.caption("Each digit's box on your drawing and the 28×28 image the model read it from: the digit's own "
-               "ink, fitted into 20×20 and centred by its centre of mass, as MNIST's digits were. A red box is "
-               f"read with less than {number_figures.LOW_CONFIDENCE:.0%} confidence.")
+    st.caption("Each digit's box on your drawing, with the digit read over its confidence (a narrow digit's "
+               "confidence is under its 28×28 and in the hover), and the 28×28 image the model read it from: the "
+               "digit's own ink, fitted into 20×20 and centred by its centre of mass, as MNIST's digits were. A red "
+               f"box is read with less than {number_figures.LOW_CONFIDENCE:.0%} confidence.")
 
 
 def _use_canvas() -> None:
