@@ -25,7 +25,7 @@ def box_colour(digit: DigitReading) -> str:
     return ACCENT if digit.confidence >= LOW_CONFIDENCE else MARK
 
 
-def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], width: int = 840) -> go.Figure:
+def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], width: int = 800) -> go.Figure:
     """The drawing with each digit's box and, above it, what was read and how surely (`box_labels`).
 
     ink:    (H, W) float32 in [0, 1], 1 = ink: the canvas as drawn (shown as a PNG, at most

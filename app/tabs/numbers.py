@@ -39,7 +39,10 @@ from mnist_core.preprocess import ink_mask
 from mnist_core.strokes import render_strokes
 
 CANVAS_KEY = "numbers_canvas"  # tests supply a drawing by setting st.session_state[CANVAS_KEY]
-CANVAS_WIDTH, CANVAS_HEIGHT = 840, 280
+# 800 px: the main column of a 1280 px wide window with the sidebar open is 820 px (980 less
+# Streamlit's 80 px padding each side), and 840 px overflowed it. The component draws at exactly
+# this size (the reader works in its pixels), so it is not scaled with CSS.
+CANVAS_WIDTH, CANVAS_HEIGHT = 800, 280
 HINT = (f"Write a number of up to {MAX_DIGITS} digits side by side in the black strip, about as tall as the strip "
         "allows. Each digit is read as soon as you lift the pen.")
 
@@ -51,7 +54,7 @@ class Written:
     strokes:    the pen paths ((K, 2) x, y canvas pixels), or None when the vector data could not
                 be read, or for a photo (then `image` is read instead).
     width:      the brush width in canvas pixels.
-    image:      the canvas as (280, 840, 4) uint8 RGBA (white ink on black), or a photo's
+    image:      the canvas as (280, 800, 4) uint8 RGBA (white ink on black), or a photo's
                 (H, W[, C]) uint8 pixels, or None.
     key:        identifies the drawing, for the per-session readings cache.
     background: the image's paper colour: 0.0 for the canvas, None for a photo (the photo path finds it).
@@ -64,7 +67,7 @@ class Written:
     background: float | None = 0.0
 
     def ink(self) -> np.ndarray:
-        """(h, w) float32 in [0, 1], 1 = ink, for display: the canvas's (280, 840), or a photo's ink
+        """(h, w) float32 in [0, 1], 1 = ink, for display: the canvas's (280, 800), or a photo's ink
         in the photo path's working grid (where the digits' boxes are)."""
         if self.image is not None:
             return ink_mask(self.image, self.background)
