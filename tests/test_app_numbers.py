@@ -244,3 +244,78 @@ def test_a_photographed_number_is_uploaded_and_read(app):
     app.session_state["numbers_source"] = "canvas"  # the canvas's on_change, which AppTest does not fire
     run(app)
     assert numbers(app) == ["42"] and not tab(app).error
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """The collection a click saves to: a fresh SQLite file (read when a click saves)."""
+    path = tmp_path / "collected.sqlite3"
+    monkeypatch.setenv("MNIST_COLLECTION", str(path))
+    return path
+
+
+def saved_rows(path):
+    from mnist_core.collection import Collection
+
+    with Collection(path) as c:
+        return [c.get(r.id) for r in c.records()][::-1]
+
+
+def digit_images(at: AppTest, model: str = "lenet5") -> list[np.ndarray]:
+    """The 28x28 input of each digit of the shown number, as read (the reading kept in session state)."""
+    return [d.image28 for d in at.session_state["numbers_readings"][model].digits]
+
+
+def test_yes_saves_each_digit_with_its_label(app, db, models_dir):  # noqa: F811
+    from app.feedback import KEPT_DIGITS
+    from mnist_core.classifier import Classifier
+
+    strokes, width = compose((4, 2), seed=7)
+    write(app, strokes, width)
+    assert numbers(app) == ["42"]
+    assert [b.label for b in tab(app).button if b.key.startswith("numbers_feedback_yes")] == ["Yes, it's 42"]
+    assert KEPT_DIGITS in [c.value for c in tab(app).caption] and saved_rows(db) == []  # nothing before a click
+    app.button(key="numbers_feedback_yes_42").click()
+    run(app)
+    rows = saved_rows(db)
+    assert [r.label for r in rows] == [4, 2]
+    assert all(r.source == "canvas" and r.strokes is None and r.session == app.session_state["collect_session"]
+               for r in rows)
+    for row, image in zip(rows, digit_images(app)):
+        assert np.array_equal(row.image28, np.round(image * 255).astype(np.uint8))
+        assert set(row.predictions) == {"mlp", "lenet5"}
+        for name, answer in row.predictions.items():
+            assert answer["sha256"] == Classifier.load(name, models_dir).card["sha256"]
+    assert [r.predictions["lenet5"]["label"] for r in rows] == [4, 2]
+    assert any("Saved as **42**" in m.value for m in tab(app).markdown)
+    assert not any(b.key.startswith("numbers_feedback_yes") for b in tab(app).button)  # not twice
+    app.button(key="numbers_feedback_undo").click()
+    run(app)
+    assert saved_rows(db) == [] and any(b.key == "numbers_feedback_yes_42" for b in tab(app).button)
+    assert numbers(app) == ["42"] and not tab(app).error
+
+
+def test_a_typed_correction_saves_its_digits(app, db):
+    strokes, width = compose((4, 2), seed=7)
+    write(app, strokes, width)
+    tab(app).text_input(key="numbers_feedback_digits").set_value(" 4 7 ")
+    run(app)
+    rows = saved_rows(db)
+    assert [r.label for r in rows] == [4, 7] and [r.predictions["lenet5"]["label"] for r in rows] == [4, 2]
+    assert any("Saved as **47**" in m.value for m in tab(app).markdown) and not tab(app).warning
+
+
+@pytest.mark.parametrize("typed, line", [
+    ("427", "Not saved: you typed 3 digits and 2 were read; type one digit for each box, or write the number "
+            "again."),
+    ("4", "Not saved: you typed 1 digit and 2 were read; type one digit for each box, or write the number again."),
+    ("4a", "Not saved: type the number with the digits 0-9 only, one for each of the 2 boxes."),
+])
+def test_a_correction_with_the_wrong_count_saves_nothing_and_gets_one_line(app, db, typed, line):
+    strokes, width = compose((4, 2), seed=7)
+    write(app, strokes, width)
+    tab(app).text_input(key="numbers_feedback_digits").set_value(typed)
+    run(app)
+    assert [w.value for w in tab(app).warning] == [line]
+    assert saved_rows(db) == [] and numbers(app) == ["42"] and not tab(app).error
+    assert app.session_state["numbers_feedback_digits"] == ""  # ready for the next try
