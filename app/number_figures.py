@@ -46,7 +46,7 @@ def number_boxes(ink: np.ndarray, digits: Sequence[DigitReading], width: int = 8
         go.Scatter(x=centres_x, y=centres_y, mode="markers", marker=dict(size=18, opacity=0), hovertext=hover,
                    hovertemplate="%{hovertext}<extra></extra>"),
     ]
-    labels, top = box_labels(digits, width / cols)
+    labels, top = box_labels(digits, cols, width)
     x, y = _image_axes()
     layout = _layout(round(width * rows / cols) + top + 2, width=width + 4, margin=dict(l=2, r=2, t=top, b=2),
                      xaxis=dict(x, range=[-0.5, cols - 0.5]),
@@ -63,26 +63,30 @@ def text_width(text: str, size: float) -> float:
     return max(len(line) for line in text.split("<br>")) * size * CHAR_EM
 
 
-def box_labels(digits: Sequence[DigitReading], px_per_column: float) -> tuple[list[dict], int]:
-    """The label of each digit's box, in a band above the drawing, centred over its box: (Plotly
-    annotations, in the digits' order; the band's height in pixels, the figure's top margin).
+def box_labels(digits: Sequence[DigitReading], cols: int, width: float) -> tuple[list[dict], int]:
+    """The label of each digit's box, in a band above a drawing `cols` pixels wide shown `width`
+    pixels wide, centred over its box (moved in at the drawing's edges, not to be cut off):
+    (Plotly annotations, in the digits' order; the band's height in pixels, the figure's top margin).
 
     The largest labels that do not run together, tried in order (`LABEL_STYLES`): the digit over
     its confidence, or the digit alone (its confidence is in the hover and under its 28x28 in
     `digit_inputs`), at 14, 12 or 10 px. Labels that still would overlap at the smallest size go
     on more rows, each label on the lowest row where it clears its neighbours.
     """
-    centres = [(d.box[1] + d.box[3]) / 2 * px_per_column for d in digits]
+    scale = width / cols
     for lines, size in LABEL_STYLES:
         texts = [_label(d, lines) for d in digits]
-        rows = _rows(centres, [text_width(t, size) for t in texts])
+        widths = [text_width(t, size) for t in texts]
+        centres = [min(max(((d.box[1] + d.box[3]) / 2 + 0.5) * scale, w / 2), width - w / 2)  # pixels from the left
+                   for d, w in zip(digits, widths)]
+        rows = _rows(centres, widths)
         if max(rows, default=0) == 0:
             break
     line_height = round(size * LINE_EM)
     row_height = lines * line_height + 2
-    annotations = [dict(text=text, x=(d.box[1] + d.box[3]) / 2, y=1, xref="x", yref="paper", yanchor="bottom",
+    annotations = [dict(text=text, x=centre / scale - 0.5, y=1, xref="x", yref="paper", yanchor="bottom",
                         yshift=2 + row * row_height, showarrow=False, font=dict(size=size, color=box_colour(d)))
-                   for d, text, row in zip(digits, texts, rows)]
+                   for d, text, centre, row in zip(digits, texts, centres, rows)]
     return annotations, (max(rows, default=0) + 1) * row_height + 4
 
 

@@ -110,12 +110,12 @@ def overlapping(spans):
 
 
 @pytest.mark.parametrize("count, box_width, step", [(3, 120, 200), (6, 40, 60), (12, 22, 34), (13, 10, 14),
-                                                    (5, 4, 5)])
+                                                    (5, 4, 5), (2, 6, 770)])  # the last: at both edges
 @pytest.mark.parametrize("figure_width", [CANVAS_WIDTH, CANVAS_WIDTH // 2 + 40])
 def test_box_labels_never_overlap(count, box_width, step, figure_width):
     """Digits `box_width` canvas pixels wide, one every `step` pixels (narrow ones, close together:
-    "2 · 100%0 · 100%" ran together): no two labels overlap, each says its digit, and the top
-    margin holds every row of them."""
+    "2 · 100%0 · 100%" ran together): no two labels overlap, each says its digit, none runs off
+    the figure, and the top margin holds every row of them."""
     from app.number_figures import number_boxes
     from mnist_core.numbers import DigitReading
 
@@ -125,6 +125,7 @@ def test_box_labels_never_overlap(count, box_width, step, figure_width):
     figure = number_boxes(np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH), np.float32), digits, figure_width).to_plotly_json()
     spans = label_spans(figure, figure_width)
     assert overlapping(spans) == []
+    assert all(-1e-6 <= left and right <= figure_width + 1e-6 for left, right, *_ in spans), spans
     assert [a["text"].split("<br>")[0] for a in figure["layout"]["annotations"]] == [str(k % 10) for k in range(count)]
     assert max(top for *_, top in spans) + 2 <= figure["layout"]["margin"]["t"]
     if box_width >= 40:  # room for the confidence: it is shown under the digit
