@@ -320,3 +320,17 @@ def test_a_correction_with_the_wrong_count_saves_nothing_and_gets_one_line(app, 
     assert [w.value for w in tab(app).warning] == [line]
     assert saved_rows(db) == [] and numbers(app) == ["42"] and not tab(app).error
     assert app.session_state["numbers_feedback_digits"] == ""  # ready for the next try
+
+
+def test_a_photographed_number_is_saved_as_an_upload(app, db):
+    from pathlib import Path
+
+    content = (Path(__file__).parent / "data" / "photos" / "number_8866.jpg").read_bytes()
+    tab(app).file_uploader(key="numbers_upload").set_value(("notebook.jpg", content, "image/jpeg"))
+    run(app)
+    assert numbers(app) == ["8866"]
+    app.button(key="numbers_feedback_yes_8866").click()
+    run(app)
+    rows = saved_rows(db)
+    assert [r.label for r in rows] == [8, 8, 6, 6] and {r.source for r in rows} == {"upload"}
+    assert all(r.strokes is None for r in rows)
