@@ -1,5 +1,7 @@
 """"Was this right?": under the Draw tab's predictions, the user confirms the reading or gives the
 right digit, and only then is the drawing saved to the collection (`mnist_core.collection`).
+The Numbers tab saves each digit of a number it read the same way (`save_drawing`, `answers`,
+`undo_saved`).
 
 `render` is called once by the Draw tab's fragment, after the predictions, so its buttons rerun
 only that fragment. Nothing touches the database before a click: a missing, locked or corrupt
@@ -8,7 +10,8 @@ database shows one line after the click, and digits are read as before.
 Shared: one `Collection` per database URL (`st.cache_resource`; $MNIST_COLLECTION, else the
 default file). Per session (`st.session_state`):
     collect_session   a random id saved with each drawing, so the session can delete its own.
-    collect_saved     {digit key: (id, label)}: the drawings this session saved, by what was drawn.
+    collect_saved     {digit key: (id, label)}: the drawings this session saved, by what was drawn
+                      (the Numbers tab's: one per digit of a number).
     collect_error     one line to show after a failed save or delete.
 """
 
@@ -27,11 +30,13 @@ SESSION_KEY = "collect_session"
 SAVED_KEY = "collect_saved"
 ERROR_KEY = "collect_error"
 
+_KEPT_TOO = ("each model's answer and its ten probabilities, the models' versions (the sha256 of their files), "
+             "whether it was drawn or uploaded, the time, and a random id of this visit so that you can delete what "
+             "you saved. Nothing else, and nothing without a click.")
 KEPT = ("A click saves this drawing to improve the models, and keeps exactly: your strokes (or, for a photo, "
-        "nothing of it but the 28×28 input), the 28×28 input, the digit you gave, each model's answer and its ten "
-        "probabilities, the models' versions (the sha256 of their files), whether it was drawn or uploaded, the "
-        "time, and a random id of this visit so that you can delete what you saved. Nothing else, and nothing "
-        "without a click.")
+        "nothing of it but the 28×28 input), the 28×28 input, the digit you gave, " + _KEPT_TOO)
+KEPT_DIGITS = ("A click saves each digit of this number to improve the models, and keeps exactly, for each: its "
+               "28×28 input (not your strokes), the digit you gave it, " + _KEPT_TOO)
 
 
 # ---------------------------------------------------------------------------- the collection
@@ -81,16 +86,40 @@ def _fail(what: str, error: CollectionError) -> None:
 
 # ---------------------------------------------------------------------------- clicks
 
-def _save(digit, image28: np.ndarray, strokes: list | None, label: int) -> None:
-    record = _record(digit, image28, strokes)  # here, not on every stroke: a hidden model reads only on a click
+def save_drawing(key: str, image28: np.ndarray, label: int, *, strokes=None, predictions: dict | None = None,
+                 source: str = "canvas") -> bool:
+    """Save one drawing (`Collection.add`'s arguments) with this session's id, and remember it as
+    saved under `key`. False when it failed: its one line is left for `show_error`."""
     try:
-        new_id = open_collection().add(record["image28"], label, strokes=record["strokes"],
-                                       predictions=record["predictions"], session=session_id(),
-                                       source=record["source"])
+        new_id = open_collection().add(image28, label, strokes=strokes, predictions=predictions,
+                                       session=session_id(), source=source)
     except CollectionError as error:
         _fail("Not saved", error)
-        return
-    saved()[record["key"]] = (new_id, int(label))
+        return False
+    saved()[key] = (new_id, int(label))
+    return True
+
+
+def answers(images28: np.ndarray) -> list[dict]:
+    """Every loadable model's answer for each of `images28` ((N, 28, 28) float in [0, 1]), as
+    `Collection.add` takes them: {model: {"label": the most probable digit, "probabilities",
+    "sha256"}} per image."""
+    from app.resources import load_classifier
+
+    out = [{} for _ in range(len(images28))]
+    for name in MODEL_NAMES:
+        classifier, _ = load_classifier(name)
+        if classifier is None:
+            continue
+        for answer, p in zip(out, classifier.classify_batch(np.asarray(images28, np.float32))):
+            answer[name] = {"label": int(np.argmax(p)), "probabilities": p, "sha256": classifier.card["sha256"]}
+    return out
+
+
+def _save(digit, image28: np.ndarray, strokes: list | None, label: int) -> None:
+    record = _record(digit, image28, strokes)  # here, not on every stroke: a hidden model reads only on a click
+    save_drawing(record["key"], record["image28"], label, strokes=record["strokes"],
+                 predictions=record["predictions"], source=record["source"])
 
 
 def _save_picked(digit, image28: np.ndarray, strokes: list | None) -> None:
@@ -101,16 +130,18 @@ def _save_picked(digit, image28: np.ndarray, strokes: list | None) -> None:
         _save(digit, image28, strokes, label)
 
 
-def _undo(key: str) -> None:
-    entry = saved().get(key)
-    if entry is None:
-        return
-    try:
-        open_collection().delete(entry[0], session=session_id())
-    except CollectionError as error:
-        _fail("Not deleted", error)
-        return
-    saved().pop(key, None)
+def undo_saved(*keys: str) -> None:
+    """Delete the drawings this session saved under `keys` (an Undo's callback); stops at a failure."""
+    for key in keys:
+        entry = saved().get(key)
+        if entry is None:
+            continue
+        try:
+            open_collection().delete(entry[0], session=session_id())
+        except CollectionError as error:
+            _fail("Not deleted", error)
+            return
+        saved().pop(key, None)
 
 
 def delete_mine() -> None:
@@ -167,7 +198,7 @@ def render(models: list[str], digit, steps) -> None:
             label = mine[digit.key][1]
             with st.container(horizontal=True, vertical_alignment="center"):
                 st.markdown(f":material/check_circle: Saved as a **{label}**. Thank you!")
-                st.button("Undo", key="feedback_undo", on_click=_undo, args=(digit.key,))
+                st.button("Undo", key="feedback_undo", on_click=undo_saved, args=(digit.key,))
         else:
             from app.tabs.draw import read
 

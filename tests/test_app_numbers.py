@@ -81,13 +81,56 @@ def test_a_written_number_is_read_with_a_box_per_digit(app, digits):
     assert list(figures) == ["numbers-boxes-lenet5", "numbers-inputs-lenet5"]
     boxes = figures["numbers-boxes-lenet5"]["layout"]["shapes"]
     labels = [a["text"] for a in figures["numbers-boxes-lenet5"]["layout"]["annotations"]]
-    assert len(boxes) == len(digits) and [t.split(" · ")[0] for t in labels] == [str(d) for d in digits]
-    assert all(t.endswith("%") for t in labels)
+    assert len(boxes) == len(digits) and [t.split("<br>")[0] for t in labels] == [str(d) for d in digits]
+    assert all(t.endswith("%") for t in labels)  # wide digits: the confidence under the digit
     assert len(figures["numbers-inputs-lenet5"]["layout"]["annotations"]) == len(digits)
     # each box surrounds its digit's ink
     for box, stroke_box in zip(boxes, digit_boxes(strokes, width, len(digits))):
         shown = (box["y0"] + 0.5, box["x0"] + 0.5, box["y1"] + 0.5, box["x1"] + 0.5)
         assert box_overlap(shown, stroke_box) > 0.8
+
+
+def label_spans(figure: dict, width: int, cols: int = CANVAS_WIDTH):
+    """Each annotation of a boxes figure as (left, right, bottom, top) pixels of the figure's
+    label band, its text's width estimated as characters x font size x 0.6 (its longest line),
+    each line 1.2 font sizes tall."""
+    spans = []
+    for a in figure["layout"]["annotations"]:
+        lines = a["text"].split("<br>")
+        size = a["font"]["size"]
+        centre = (a["x"] + 0.5) * width / cols
+        half = max(map(len, lines)) * size * 0.6 / 2
+        spans.append((centre - half, centre + half, a["yshift"], a["yshift"] + len(lines) * size * 1.2))
+    return spans
+
+
+def overlapping(spans):
+    return [(i, j) for i, a in enumerate(spans) for j, b in enumerate(spans[:i])
+            if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]]
+
+
+@pytest.mark.parametrize("count, box_width, step", [(3, 120, 200), (6, 40, 60), (12, 22, 34), (13, 10, 14),
+                                                    (5, 4, 5), (2, 6, 770)])  # the last: at both edges
+@pytest.mark.parametrize("figure_width", [CANVAS_WIDTH, CANVAS_WIDTH // 2 + 40])
+def test_box_labels_never_overlap(count, box_width, step, figure_width):
+    """Digits `box_width` canvas pixels wide, one every `step` pixels (narrow ones, close together:
+    "2 · 100%0 · 100%" ran together): no two labels overlap, each says its digit, none runs off
+    the figure, and the top margin holds every row of them."""
+    from app.number_figures import number_boxes
+    from mnist_core.numbers import DigitReading
+
+    digits = [DigitReading(label=k % 10, confidence=1.0 if k % 2 else 0.456, box=(60, 10 + k * step, 200, 10 + k * step
+                                                                                  + box_width),
+                           image28=np.zeros((28, 28), np.float32)) for k in range(count)]
+    figure = number_boxes(np.zeros((CANVAS_HEIGHT, CANVAS_WIDTH), np.float32), digits, figure_width).to_plotly_json()
+    spans = label_spans(figure, figure_width)
+    assert overlapping(spans) == []
+    assert all(-1e-6 <= left and right <= figure_width + 1e-6 for left, right, *_ in spans), spans
+    assert [a["text"].split("<br>")[0] for a in figure["layout"]["annotations"]] == [str(k % 10) for k in range(count)]
+    assert max(top for *_, top in spans) + 2 <= figure["layout"]["margin"]["t"]
+    if box_width >= 40:  # room for the confidence: it is shown under the digit
+        assert [a["text"].split("<br>")[1] for a in figure["layout"]["annotations"]] == \
+            ["46%" if k % 2 == 0 else "100%" for k in range(count)]
 
 
 def digit_boxes(strokes, width, count):
@@ -202,3 +245,92 @@ def test_a_photographed_number_is_uploaded_and_read(app):
     app.session_state["numbers_source"] = "canvas"  # the canvas's on_change, which AppTest does not fire
     run(app)
     assert numbers(app) == ["42"] and not tab(app).error
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """The collection a click saves to: a fresh SQLite file (read when a click saves)."""
+    path = tmp_path / "collected.sqlite3"
+    monkeypatch.setenv("MNIST_COLLECTION", str(path))
+    return path
+
+
+def saved_rows(path):
+    from mnist_core.collection import Collection
+
+    with Collection(path) as c:
+        return [c.get(r.id) for r in c.records()][::-1]
+
+
+def digit_images(at: AppTest, model: str = "lenet5") -> list[np.ndarray]:
+    """The 28x28 input of each digit of the shown number, as read (the reading kept in session state)."""
+    return [d.image28 for d in at.session_state["numbers_readings"][model].digits]
+
+
+def test_yes_saves_each_digit_with_its_label(app, db, models_dir):  # noqa: F811
+    from app.feedback import KEPT_DIGITS
+    from mnist_core.classifier import Classifier
+
+    strokes, width = compose((4, 2), seed=7)
+    write(app, strokes, width)
+    assert numbers(app) == ["42"]
+    assert [b.label for b in tab(app).button if b.key.startswith("numbers_feedback_yes")] == ["Yes, it's 42"]
+    assert KEPT_DIGITS in [c.value for c in tab(app).caption] and saved_rows(db) == []  # nothing before a click
+    app.button(key="numbers_feedback_yes_42").click()
+    run(app)
+    rows = saved_rows(db)
+    assert [r.label for r in rows] == [4, 2]
+    assert all(r.source == "canvas" and r.strokes is None and r.session == app.session_state["collect_session"]
+               for r in rows)
+    for row, image in zip(rows, digit_images(app)):
+        assert np.array_equal(row.image28, np.round(image * 255).astype(np.uint8))
+        assert set(row.predictions) == {"mlp", "lenet5"}
+        for name, answer in row.predictions.items():
+            assert answer["sha256"] == Classifier.load(name, models_dir).card["sha256"]
+    assert [r.predictions["lenet5"]["label"] for r in rows] == [4, 2]
+    assert any("Saved as **42**" in m.value for m in tab(app).markdown)
+    assert not any(b.key.startswith("numbers_feedback_yes") for b in tab(app).button)  # not twice
+    app.button(key="numbers_feedback_undo").click()
+    run(app)
+    assert saved_rows(db) == [] and any(b.key == "numbers_feedback_yes_42" for b in tab(app).button)
+    assert numbers(app) == ["42"] and not tab(app).error
+
+
+def test_a_typed_correction_saves_its_digits(app, db):
+    strokes, width = compose((4, 2), seed=7)
+    write(app, strokes, width)
+    tab(app).text_input(key="numbers_feedback_digits").set_value(" 4 7 ")
+    run(app)
+    rows = saved_rows(db)
+    assert [r.label for r in rows] == [4, 7] and [r.predictions["lenet5"]["label"] for r in rows] == [4, 2]
+    assert any("Saved as **47**" in m.value for m in tab(app).markdown) and not tab(app).warning
+
+
+@pytest.mark.parametrize("typed, line", [
+    ("427", "Not saved: you typed 3 digits and 2 were read; type one digit for each box, or write the number "
+            "again."),
+    ("4", "Not saved: you typed 1 digit and 2 were read; type one digit for each box, or write the number again."),
+    ("4a", "Not saved: type the number with the digits 0-9 only, one for each of the 2 boxes."),
+])
+def test_a_correction_with_the_wrong_count_saves_nothing_and_gets_one_line(app, db, typed, line):
+    strokes, width = compose((4, 2), seed=7)
+    write(app, strokes, width)
+    tab(app).text_input(key="numbers_feedback_digits").set_value(typed)
+    run(app)
+    assert [w.value for w in tab(app).warning] == [line]
+    assert saved_rows(db) == [] and numbers(app) == ["42"] and not tab(app).error
+    assert app.session_state["numbers_feedback_digits"] == ""  # ready for the next try
+
+
+def test_a_photographed_number_is_saved_as_an_upload(app, db):
+    from pathlib import Path
+
+    content = (Path(__file__).parent / "data" / "photos" / "number_8866.jpg").read_bytes()
+    tab(app).file_uploader(key="numbers_upload").set_value(("notebook.jpg", content, "image/jpeg"))
+    run(app)
+    assert numbers(app) == ["8866"]
+    app.button(key="numbers_feedback_yes_8866").click()
+    run(app)
+    rows = saved_rows(db)
+    assert [r.label for r in rows] == [8, 8, 6, 6] and {r.source for r in rows} == {"upload"}
+    assert all(r.strokes is None for r in rows)

@@ -65,3 +65,27 @@ def test_write_a_number_and_read_it(app_pages):
     app.settle(page)
     assert app.metric_values(page, "Number") == []
     app.assert_no_exception(page)
+
+
+def test_the_canvas_fits_a_1280x800_window_with_the_sidebar_open(app_pages):
+    """At 1280x800 with the sidebar open, the wide canvas and its Undo, Redo and Clear buttons lie
+    inside the viewport and inside the main column's content box (840 px overflowed it by 20 px)."""
+    page = app_pages(viewport={"width": 1280, "height": 800})
+    app.open_tab(page, "Numbers")
+    canvas = harness.canvas_locator(page, KEY)
+    canvas.wait_for(state="visible", timeout=30_000)
+    app.settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+    assert sidebar is not None and sidebar["width"] > 200 and sidebar["x"] >= 0, sidebar  # open
+    column_right = page.locator('[data-testid="stMainBlockContainer"]').evaluate(  # its content box's right edge
+        "e => e.getBoundingClientRect().right - parseFloat(getComputedStyle(e).paddingRight)")
+    viewport = page.viewport_size["width"]
+    for what, locator in [("canvas", canvas)] + [(b, page.locator(f".st-key-numbers_{b} button").filter(visible=True))
+                                                 for b in ("undo", "redo", "clear")]:
+        box = locator.bounding_box()
+        right = box["x"] + box["width"]
+        assert box["x"] >= sidebar["x"] + sidebar["width"] and right <= viewport, (what, box, viewport)
+        assert right <= column_right + 0.5, (what, box, column_right)
+    holder = page.locator(f".st-key-{KEY}").bounding_box()  # the canvas widget's own container
+    assert canvas.bounding_box()["x"] + canvas.bounding_box()["width"] <= holder["x"] + holder["width"] + 0.5, holder
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
