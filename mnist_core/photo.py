@@ -523,8 +523,8 @@ def find_ink(image, near: tuple[float, float] | None = None) -> PhotoSteps:
     """A photo or scan (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1] -> its `PhotoSteps`.
     near: where a person pointed at the digit, (row, col) as shares of the height and width (`choose`).
 
-    Deterministic. About 60-100 ms for a 12-megapixel photo on one core (most of it in reducing
-    it to the working grid and in Sauvola's threshold); see `mnist_core.bench`.
+    Deterministic. A median 106-109 ms for a 12-megapixel photo on this project's machine (a
+    quarter of it reducing it to the working grid, a quarter finding the lines); see `mnist_core.bench`.
     """
     grey, chroma, factor = working_grey(image)
     sample = grey[::2, ::2] if grey.size > 10_000 else grey
