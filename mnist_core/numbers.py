@@ -35,7 +35,8 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from .preprocess import MAX_COVERAGE, bounding_box, centre_by_mass, fit_box, has_alpha, ink_mask
+from .ink import bounding_box, stroke_width
+from .preprocess import MAX_COVERAGE, centre_by_mass, fit_box, has_alpha, ink_mask
 from .strokes import render_strokes
 
 MAX_DIGITS = 12
@@ -213,12 +214,6 @@ def split_columns(ink: np.ndarray, height: float, stroke: float) -> list[tuple[i
     return [(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def stroke_width(ink: np.ndarray) -> float:
-    """The typical stroke width of (H, W) ink in pixels: inked area over centre-line length."""
-    solid = ink > 0.5
-    return float(solid.sum() / max(skeletonize(solid).sum(), 1))
-
-
 def _typical_height(heights) -> float:
     """The number's height from its pieces' heights: the median of those at least half the tallest."""
     heights = np.asarray(heights, float)
@@ -339,7 +334,7 @@ def segment_ink(ink: np.ndarray, classify_batch: ClassifyBatch | None = None, ga
         return Segmentation((), 0.0, NO_INK)
     if mask.mean() > MAX_COVERAGE:
         return Segmentation((), 0.0, MOSTLY_INK)
-    stroke = stroke_width(ink)
+    stroke = stroke_width(ink > 0.5)
     reach = int(gap * stroke / 2)  # a square dilation by `reach` bridges gaps up to 2 x reach
     joined = ndimage.maximum_filter(mask.view(np.uint8), size=2 * reach + 1).view(bool) if reach else mask
     labels, count = ndimage.label(joined, structure=np.ones((3, 3), bool))

@@ -34,8 +34,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 from skimage.filters import threshold_otsu
-from skimage.morphology import disk, skeletonize
+from skimage.morphology import disk
 from skimage.transform import hough_line, hough_line_peaks
+
+from .ink import Box, bounding_box, stroke_width
 
 WORK_SIDE = 600  # the photo is read with a short side of about this many pixels (an integer reduction)
 SCAN_SIDE = 64  # smaller images are scans: no light to flatten, no lines, all ink is the digit
@@ -73,9 +75,6 @@ SPECK = 0.02  # ...and they hold at least this share of its ink...
 THIN = 0.35  # ...and their strokes are at least this share of its stroke's width (not a printed line's remnant)
 MIN_STROKE = 0.12  # strokes thinner than this share of the digit's height are widened to it
 DOUBTFUL = 0.6  # a second piece scoring this share of the best makes the choice doubtful
-
-
-Box = tuple[int, int, int, int]  # (top, left, bottom, right), bottom/right exclusive
 
 
 @dataclass(frozen=True)
@@ -406,7 +405,7 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
     h, w = ink.shape
     short = min(h, w)
     if short < SCAN_SIDE:
-        box = _box(ink)
+        box = bounding_box(ink)
         return ink, box, (), None
     labels, count = _pieces(ink, short)
     if count == 0:
@@ -430,7 +429,7 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
     order = np.argsort(-scores)
     best = int(order[0]) if near is None else _nearest(slices, scores, (near[0] * h, near[1] * w))
     members, (top, left, bottom, right) = [best], _slice_box(slices[best])
-    width = _stroke_width(labels, slices, best)
+    width = stroke_width(labels[slices[best]] == best + 1)
     for i in np.argsort(-mass):  # the pieces beside it, largest first, while the whole stays digit-shaped
         s = slices[i]
         if i == best or s is None or mass[i] < SPECK * mass[best] or _touches_edge(s, h, w):
@@ -440,7 +439,7 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
                 and s[1].start < right + reach and s[1].stop > left - reach)
         union = (min(top, s[0].start), min(left, s[1].start), max(bottom, s[0].stop), max(right, s[1].stop))
         shaped = union[3] - union[1] <= UNION_WIDTH * (union[2] - union[0]) and union[2] - union[0] <= MAX_HEIGHT * short
-        if near and shaped and _stroke_width(labels, slices, int(i)) >= THIN * width:
+        if near and shaped and stroke_width(labels[s] == i + 1) >= THIN * width:
             members.append(int(i))
             top, left, bottom, right = union
     mask = np.isin(labels, np.asarray(members) + 1)
@@ -449,13 +448,7 @@ def choose(ink: np.ndarray, near: tuple[float, float] | None = None
     doubt = None
     if near is None and others and scores[others[0]] >= DOUBTFUL * scores[best]:
         doubt = f"{len(others) + 1} marks here could be the digit; reading the likeliest."
-    return mask, _box(mask), boxes, doubt
-
-
-def _stroke_width(labels: np.ndarray, slices, i: int) -> float:
-    """The mean stroke width of piece i (labels (h, w) int, its slices): its area over its centre line's length."""
-    piece = labels[slices[i]] == i + 1
-    return float(piece.sum() / max(skeletonize(piece).sum(), 1))
+    return mask, bounding_box(mask), boxes, doubt
 
 
 def _nearest(slices, scores: np.ndarray, point: tuple[float, float]) -> int:
@@ -477,14 +470,6 @@ def _slice_box(s) -> Box:
     return int(s[0].start), int(s[1].start), int(s[0].stop), int(s[1].stop)
 
 
-def _box(mask: np.ndarray) -> Box | None:
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
-
-
 def graded_ink(darkness: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The digit's ink with its anti-aliased edges: darkness (h, w) float32 (1 - flattened) where
     mask (h, w) bool is the digit, or within 2 pixels of it, above twice the paper's noise and scaled so the
@@ -501,12 +486,12 @@ def thicken(ink: np.ndarray, mask: np.ndarray, box: Box) -> np.ndarray:
     """A pen's thin strokes widened to at least MIN_STROKE of the digit's height, as the networks
     learned them (MNIST's pens, the canvas's brush): ink (h, w) float32 grey-dilated by a disc.
     mask (h, w) bool is the digit, box its bounding box; the stroke width is its area over the
-    length of its centre line (`skimage.morphology.skeletonize`)."""
+    length of its centre line (`ink.stroke_width`)."""
     top, left, bottom, right = box
     if min(ink.shape) < SCAN_SIDE:  # a scan's strokes are as its pen made them at that size
         return ink
     solid = mask[top:bottom, left:right]
-    width = solid.sum() / max(skeletonize(solid).sum(), 1)
+    width = stroke_width(solid)
     radius = (MIN_STROKE * max(bottom - top, right - left) - width) / 2
     if radius < 0.5:
         return ink

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .ink import bounding_box  # noqa: F401  (part of this module's interface)
 from .photo import PhotoSteps, find_ink
 
 SIZE = 28
@@ -141,15 +142,6 @@ def ink_mask(image, background=None) -> np.ndarray:
             np.maximum(distance, np.abs(to_float(channel) - level), out=distance)
     # a canvas: its pixels are the drawing, nothing to clean up
     return distance if distance.max() >= MIN_CONTRAST else np.zeros(distance.shape, np.float32)
-
-
-def bounding_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, left, bottom, right) of the nonzero pixels of `ink` (H, W), exclusive ends; None if none."""
-    rows = np.flatnonzero(ink.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(ink.any(axis=0))
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
 def fit_box(crop: np.ndarray, box: int = BOX) -> np.ndarray:
