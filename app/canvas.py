@@ -27,6 +27,7 @@ Session state used here (all per user), for a canvas whose widget key is `key`:
                      come back; "count": how many objects the canvas held after the last Undo or
                      Redo (a different count means the user drew since: nothing to redo then);
                      "pngs": {digest of objects: PNG data URL} of drawings the browser sent}.
+    {key}_problem    one line: why the value the browser last sent was set aside (`checked`), until shown.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import streamlit as st
+
+from mnist_core.canvas_paths import drawing_problem
 
 COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"  # the name the package registers
 NO_TOOLBAR = ".dc-toolbar { display: none !important; }"  # beats the inline display:flex the JS sets
@@ -63,6 +66,17 @@ def objects(key: str) -> list:
     """The fabric.js objects (strokes) on canvas `key`, as its value in session state holds them."""
     value = st.session_state.get(key) or {}
     return list((((value.get("drawing") or {}).get("raw")) or {}).get("objects") or [])
+
+
+def checked(key: str) -> None:
+    """Check canvas `key`'s value as the browser sent it before anything reads it (a client can
+    send anything: `canvas_paths.drawing_problem` bounds it): one that cannot be a drawing is
+    replaced by an empty canvas, and why is kept for `show` to say in one line."""
+    problem = drawing_problem(st.session_state.get(key))
+    if problem:
+        st.session_state[key] = canvas_value(None)
+        st.session_state[f"{key}_problem"] = (f"The canvas sent something that is not a drawing ({problem}); "
+                                              "it was set aside. Draw again.")
 
 
 def _digest(objects: Sequence) -> str:
@@ -184,6 +198,8 @@ def show(key: str, *, width: int, height: int, brush: int, initial_objects: Sequ
     from streamlit_drawable_canvas import st_canvas
 
     _without_toolbar()
+    checked(key)
+    problem = st.session_state.pop(f"{key}_problem", None)
     history = _history(key)
     _remember(key, history)
     shown = history["shown"] if history["shown"] is not None else list(initial_objects)
@@ -199,4 +215,6 @@ def show(key: str, *, width: int, height: int, brush: int, initial_objects: Sequ
                   disabled=not can_redo(key), help="Put back the stroke Undo took off")
         st.button("Clear", icon=":material/ink_eraser:", key=f"{prefix}clear", on_click=clear,
                   args=(key, on_edit))
+    if problem:
+        st.warning(problem, icon=":material/block:")
     return result

@@ -43,6 +43,52 @@ SPACING = 2.0  # canvas pixels between the points sampled along a curve
 _ORIGIN = {"left": -0.5, "top": -0.5, "center": 0.0, "bottom": 0.5, "right": 0.5}
 
 
+MAX_OBJECTS = 300  # strokes on one canvas: a 12-digit number takes about 40
+MAX_COMMANDS = 60_000  # path commands in all of them: a slow two-second stroke takes about 200
+MAX_DATA_URL = 4_000_000  # characters of the canvas's PNG data URL (an 800x280 RGBA PNG is under 1.3 MB of base64)
+
+
+def drawing_problem(value) -> str | None:
+    """Why `value`, what the canvas component sent ({"drawing": {"raw": {"objects": [...]},
+    "data": "data:image/png;base64,..." or None}}, or None for nothing yet), cannot be a drawing,
+    in one line; None when it can. The browser sends it, and a client can send anything: the
+    shape is checked and the sizes bounded (MAX_OBJECTS, MAX_COMMANDS, MAX_DATA_URL) before
+    anything reads the points, in time proportional to MAX_OBJECTS at most.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        return "not a canvas value"
+    drawing = value.get("drawing")
+    if drawing is None:
+        return None
+    if not isinstance(drawing, Mapping):
+        return "its drawing is not an object"
+    data = drawing.get("data")
+    if data is not None and not (isinstance(data, str) and data.startswith("data:image/png;base64,")):
+        return "its picture is not a PNG data URL"
+    if data is not None and len(data) > MAX_DATA_URL:
+        return f"its picture is over {MAX_DATA_URL // 1_000_000} million characters"
+    raw = drawing.get("raw")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        return "its strokes are not an object"
+    objects = raw.get("objects")
+    if objects is None:
+        return None
+    if not isinstance(objects, list):
+        return "its strokes are not a list"
+    if len(objects) > MAX_OBJECTS:
+        return f"{len(objects):,} strokes (at most {MAX_OBJECTS})"
+    if not all(isinstance(o, Mapping) for o in objects):
+        return "a stroke is not an object"
+    commands = sum(len(o["path"]) if isinstance(o.get("path"), list) else 0 for o in objects)
+    if commands > MAX_COMMANDS:
+        return f"{commands:,} path points (at most {MAX_COMMANDS:,})"
+    return None
+
+
 class FabricPathError(ValueError):
     """A canvas object that claims to be a path but cannot be read as one."""
 

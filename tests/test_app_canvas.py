@@ -8,6 +8,8 @@ browser loads it and sends it back, which a test plays by setting the value agai
 
 import json
 
+import pytest
+
 from app.canvas import canvas_value
 from app.tabs import numbers as numbers_tab
 from app.tabs.draw import CANVAS_KEY, HINT
@@ -167,3 +169,29 @@ def test_the_numbers_canvas_has_its_own_undo_and_redo(app):
     click(app, "numbers_redo")
     assert numbers(app) == ["307"] and enabled(app, "numbers_") == (True, False)
     assert enabled(app) == (False, False) and predictions(app) == []
+
+
+FORGED = {
+    "a list": [1, 2, 3],
+    "objects as a dict": {"drawing": {"raw": {"objects": {"type": "Path"}}, "data": None}},
+    "100,000 strokes": {"drawing": {"raw": {"objects": [dict(A) for _ in range(100_000)]}, "data": None}},
+    "a million path points": {"drawing": {"raw": {"objects": [{"type": "Path", "path": [["L", 1, 1]] * 1_000_000}]},
+                                          "data": None}},
+    "a picture that is no PNG": {"drawing": {"raw": {"objects": [A]}, "data": "javascript:alert(1)"}},
+}
+
+
+@pytest.mark.parametrize("name", FORGED)
+@pytest.mark.parametrize("prefix, key", [("", CANVAS_KEY), ("numbers_", numbers_tab.CANVAS_KEY)])
+def test_a_forged_canvas_value_gets_one_line_and_an_empty_canvas(app, name, prefix, key):
+    """What a client could send instead of a drawing: one warning line under that canvas, the canvas
+    emptied, no exception, and the next real drawing is read."""
+    app.session_state[key] = FORGED[name]
+    run(app)
+    lines = [w.value for w in app.warning if w.value.startswith("The canvas sent something that is not a drawing")]
+    assert len(lines) == 1 and "\n" not in lines[0], (name, lines)
+    assert app.session_state[key]["drawing"]["raw"]["objects"] == []
+    if key == CANVAS_KEY:
+        assert predictions(app) == []
+        send(app, 7, [A])
+        assert predictions(app) == ["7"]

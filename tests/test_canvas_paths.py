@@ -181,3 +181,18 @@ def test_a_bad_path_says_what_is_wrong(path, says):
         strokes_from_fabric([obj])
     with pytest.raises(ValueError):  # FabricPathError is a ValueError
         strokes_from_fabric([{**obj, "path": [["M", 0, 0], ["L", 1, 1]], "scaleX": "big"}])
+
+
+def test_drawing_problem_passes_real_values_and_names_forged_ones():
+    from mnist_core.canvas_paths import MAX_OBJECTS, drawing_problem
+
+    stroke = fabric_from_strokes([np.array([[10.0, 10.0], [100.0, 200.0]])], 20)[0]
+    real = {"drawing": {"raw": {"objects": [stroke] * 5}, "data": "data:image/png;base64,iVBORw0KGgo="}}
+    assert drawing_problem(real) is None and drawing_problem(None) is None
+    assert drawing_problem({"drawing": {"raw": {"objects": []}, "data": None}}) is None
+    assert drawing_problem([real]) == "not a canvas value"
+    assert drawing_problem({"drawing": {"raw": {"objects": {"a": 1}}}}) == "its strokes are not a list"
+    assert drawing_problem({"drawing": {"raw": {"objects": [stroke] * (MAX_OBJECTS + 1)}}}).startswith("301 strokes")
+    assert drawing_problem({"drawing": {"raw": {"objects": [1]}}}) == "a stroke is not an object"
+    assert "path points" in drawing_problem({"drawing": {"raw": {"objects": [{"path": [["L", 1, 1]] * 70_000}]}}})
+    assert drawing_problem({"drawing": {"data": 5}}) == "its picture is not a PNG data URL"

@@ -118,6 +118,7 @@ def _canvas_input() -> tuple[Digit | None, dict | None]:
     browser's canvas sends it back."""
     from streamlit_drawable_canvas import CanvasResult
 
+    canvas.checked(CANVAS_KEY)  # a forged value is set aside before anything reads it
     value = st.session_state.get(CANVAS_KEY)
     opened = lesson_link.opened_drawing()
     if not value and opened:  # a lesson link's first run: the canvas shows its strokes, not sent yet
