@@ -38,3 +38,9 @@ def decoded(upload, cache_key: str) -> dict:
         cache = {"id": upload.file_id, "name": name, "pixels": pixels, "error": error}
         st.session_state[cache_key] = cache
     return cache
+
+
+def read_from(source_key: str, source: str, widget_key: str) -> None:
+    """An uploader's or camera's on_change: st.session_state[source_key] becomes `source` ("upload"
+    or "camera") while that widget (`widget_key`) holds a file, "canvas" once it is emptied."""
+    st.session_state[source_key] = source if st.session_state.get(widget_key) is not None else "canvas"

@@ -29,7 +29,7 @@ import streamlit as st
 
 from app import canvas, feedback, figures, lesson_link
 from app.canvas import canvas_value  # noqa: F401  (tests import it from here to build canvas values)
-from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded  # noqa: F401  (the limits, for tests)
+from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded, read_from  # noqa: F401  (the limits, for tests)
 from app.resources import load_classifier
 from app.tabs import presenter
 from mnist_core.classifier import Result
@@ -100,14 +100,6 @@ def _edited() -> None:
 
 def _use_canvas() -> None:
     st.session_state["input_source"] = "canvas"
-
-
-def _use_upload() -> None:
-    st.session_state["input_source"] = "upload" if st.session_state.get("upload") is not None else "canvas"
-
-
-def _use_camera() -> None:
-    st.session_state["input_source"] = "camera" if st.session_state.get("camera") is not None else "canvas"
 
 
 def _canvas_input() -> tuple[Digit | None, dict | None]:
@@ -181,11 +173,13 @@ def _upload_widget() -> None:
     with st.expander("…or upload or take a photo of a digit",
                      expanded=st.session_state.get("upload") is not None or bool(st.session_state.get("use_camera"))):
         st.file_uploader("A photo or scan of one handwritten digit", type=UPLOAD_TYPES, key="upload",
-                         max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
+                         max_upload_size=MAX_UPLOAD_MB, on_change=read_from,
+                         args=("input_source", "upload", "upload"))
         st.caption(f"{LIMITS} A phone photo of a notebook works: shadows, ruled "
                    "and squared paper are taken out; the digit should be large and not at the edge.")
         if st.toggle("Take a photo with the camera", key="use_camera"):
-            st.camera_input("Photograph one digit, large, on paper", key="camera", on_change=_use_camera)
+            st.camera_input("Photograph one digit, large, on paper", key="camera", on_change=read_from,
+                            args=("input_source", "camera", "camera"))
 
 
 def _predictions(models: list[str], digit: Digit) -> tuple[Preprocessed, list]:

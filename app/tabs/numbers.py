@@ -41,7 +41,7 @@ import streamlit as st
 
 from app import canvas, feedback, figures, number_figures
 from app.resources import load_classifier
-from app.uploads import LIMITS, MAX_UPLOAD_MB, UPLOAD_TYPES, decoded
+from app.uploads import LIMITS, MAX_UPLOAD_MB, UPLOAD_TYPES, decoded, read_from
 from mnist_core.canvas_paths import FabricPathError, brush_width, strokes_from_fabric
 from mnist_core.numbers import MAX_DIGITS, NumberReading, read_image, read_strokes
 from mnist_core.preprocess import ink_mask
@@ -249,14 +249,6 @@ def _use_canvas() -> None:
     st.session_state["numbers_source"] = "canvas"
 
 
-def _use_upload() -> None:
-    st.session_state["numbers_source"] = "upload" if st.session_state.get("numbers_upload") is not None else "canvas"
-
-
-def _use_camera() -> None:
-    st.session_state["numbers_source"] = "camera" if st.session_state.get("numbers_camera") is not None else "canvas"
-
-
 def _photographed() -> tuple[Written | None, str | None]:
     """The uploader's or camera's photo (whichever was touched last), or an error line, or (None, None)."""
     widget = {"upload": "numbers_upload", "camera": "numbers_camera"}.get(st.session_state.get("numbers_source"))
@@ -273,10 +265,12 @@ def _upload_widget() -> None:
     with st.expander("…or upload or take a photo of a number", expanded=st.session_state.get("numbers_source")
                      in ("upload", "camera")):
         st.file_uploader("A photo or scan of a handwritten number", type=UPLOAD_TYPES, key="numbers_upload",
-                         max_upload_size=MAX_UPLOAD_MB, on_change=_use_upload)
+                         max_upload_size=MAX_UPLOAD_MB, on_change=read_from,
+                         args=("numbers_source", "upload", "numbers_upload"))
         st.caption(f"{LIMITS} Digits side by side, each large; shadows, ruled and squared paper are taken out.")
         if st.toggle("Take a photo with the camera", key="numbers_use_camera"):
-            st.camera_input("Photograph the number, large, on paper", key="numbers_camera", on_change=_use_camera)
+            st.camera_input("Photograph the number, large, on paper", key="numbers_camera", on_change=read_from,
+                            args=("numbers_source", "camera", "numbers_camera"))
 
 
 @st.fragment
