@@ -117,9 +117,6 @@ def _rows(centres: Sequence[float], widths: Sequence[float]) -> list[int]:
     return rows
 
 
-    return go.Figure(traces, layout)
-
-
 def digit_inputs(digits: Sequence[DigitReading], tile_px: int = 72, columns: int = 13) -> go.Figure:
     """Each digit's 28x28 model input side by side, `tile_px` pixels each, at most `columns` to a
     row (hover: the digit, the pixel, its value), labelled with what was read: "7 · 98%"."""

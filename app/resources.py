@@ -24,9 +24,10 @@ def models_dir() -> Path:
 
 
 def _stamp(directory: Path, name: str) -> tuple:
-    """(size, mtime) of a model's two files: part of the cache key, so a replaced file is re-checked."""
+    """(size, mtime) of a model's files: part of the cache key, so a replaced file is re-checked."""
     stamp = []
-    for path in (directory / f"{name}.keras", directory / f"{name}.json"):
+    for path in (directory / f"{name}.keras", directory / f"{name}.json", directory / f"{name}.tflite",
+                 directory / f"{name}.features.tflite"):
         try:
             info = path.stat()
             stamp.append((info.st_size, info.st_mtime_ns))
@@ -37,9 +38,9 @@ def _stamp(directory: Path, name: str) -> tuple:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _load(name: str, directory: str, stamp: tuple) -> tuple[Classifier | None, str | None]:
-    """Load and verify one model, and warm it up (first forward pass, feature model, gradient),
-    so that the first stroke is as fast as the others. A failure is cached too, as its one-line
-    message, until the files change (`stamp`)."""
+    """Load and verify one model and warm up its two LiteRT exports (the answer, the layers), so
+    that the first stroke is as fast as the others. No TensorFlow: see `with_keras`. A failure is
+    cached too, as its one-line message, until the files change (`stamp`)."""
     del stamp  # only part of the cache key
     try:
         classifier = Classifier.load(name, directory)
@@ -47,16 +48,48 @@ def _load(name: str, directory: str, stamp: tuple) -> tuple[Classifier | None, s
         return None, str(error)
     blank = np.zeros((28, 28), np.float32)
     classifier.classify_batch(blank[None])
-    classifier.activations(blank)  # builds the feature model, once per process
+    classifier.activations(blank)
+    _freeze()
+    return classifier, None
+
+
+@st.cache_resource(show_spinner="Loading TensorFlow for the network's weights and gradients (once per server, "
+                                "a few seconds)…", max_entries=8)
+def _load_keras(name: str, directory: str, stamp: tuple) -> str | None:
+    """Load model `name`'s Keras model (and TensorFlow) and compile its gradients: None, or the
+    one-line reason it failed (cached until the files change)."""
+    classifier, error = _load(name, directory, stamp)
+    if classifier is None:
+        return error
+    try:
+        classifier.model
+    except ModelFileError as failure:
+        return str(failure)
+    blank = np.zeros((28, 28), np.float32)
     classifier.saliency(blank)
     classifier.saliency_batch(blank[None], 0)  # the Network tab's SmoothGrad
-    # Streamlit runs keras.backend.clear_session() and a full garbage collection after every
-    # script run once Keras is imported; with TensorFlow, Keras and the models loaded (442,000
-    # objects) the two walks take 460 ms after every stroke's run. Freezing what is loaded by now
-    # (libraries, models: nothing per user) takes it out of every later collection: < 0.1 ms.
+    _freeze()
+    return None
+
+
+def _freeze() -> None:
+    """Take everything loaded by now out of every later garbage collection. Streamlit runs a full
+    collection after every script run (and keras.backend.clear_session() too once Keras is
+    imported); with TensorFlow, Keras and the models loaded (442,000 objects) the walks took 460 ms
+    after every stroke's run. What is loaded here is libraries and models, nothing per user."""
     gc.collect()
     gc.freeze()
-    return classifier, None
+
+
+def with_keras(name: str) -> str | None:
+    """Make sure model `name`'s Keras model is loaded (TensorFlow: its kernels, receptive fields
+    and gradients), once per process, with a spinner saying so: None, or a one-line error. Reading
+    a digit and the layers' activations never need this; the Network tab and the presenter's
+    details do."""
+    if name == SESSION_MODEL:  # trained in this process: its Keras model is in memory
+        return None if st.session_state.get("trained_model") is not None else load_classifier(name)[1]
+    directory = models_dir()
+    return _load_keras(name, str(directory), _stamp(directory, name))
 
 
 SESSION_MODEL = "yours"  # the model this session trained on the Train tab (app/tabs/train.py)

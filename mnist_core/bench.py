@@ -11,6 +11,8 @@ throughput, all in one run so that the ratios compare like with like.
     row["litert_ms"]       # the fast path alone (LiteRT interpreter)
     row["classify_ms"]     # Classifier.classify: the canvas as the app gets it -> preprocess -> fast path -> Result
     row["predict_over_classify"], row["batch_images_per_s"]
+    figures["reading_process"]  # a fresh process that loads both models and reads one drawing:
+                                # {"seconds", "rss_mb", "tensorflow_loaded"}
 
 Each step runs once to warm up (lazy initialisation, tracing, caches), then `repeat` times, timed
 with time.perf_counter; the median is reported, so a stray slow run (another process) does not count.
@@ -24,13 +26,14 @@ from importlib.metadata import version
 
 import numpy as np
 
+import json
+import subprocess
+import sys
+
 from .classifier import MODEL_NAMES, Classifier
 from .drawn import HAND
-from .models import keras
 from .preprocess import preprocess
 from .strokes import render_strokes
-
-import tensorflow as tf  # noqa: E402  (after .models, which selects Keras' TensorFlow backend)
 
 CANVAS = 280
 BATCH_IMAGES = 10_000
@@ -78,8 +81,12 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
     if a model is missing. Returns {"backend", "tensorflow", "keras", "litert", "repeat",
     "batch_images", "preprocess_ms", "models": {name: {...}}}, times in ms.
     """
+    reading = reading_process(models_dir)  # first, in a process of its own: before TensorFlow is loaded here
+    from .models import keras  # TensorFlow: `time_model` compares the Keras ways of running a model
+    import tensorflow as tf
+
     drawing = canvas_drawing()
-    figures = {"backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
+    figures = {"reading_process": reading, "backend": keras.backend.backend(), "tensorflow": tf.__version__, "keras": keras.__version__,
                "litert": version("ai-edge-litert"), "repeat": repeat, "batch_images": BATCH_IMAGES,
                "preprocess_ms": median_ms(lambda: preprocess(drawing, CANVAS_BACKGROUND), repeat), "models": {}}
     photo = twelve_megapixel_photo()
@@ -89,9 +96,38 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
     return figures
 
 
+# Run by `reading_process` in a fresh interpreter: what a server that only reads drawings pays.
+_READING_SCRIPT = """
+import json, sys, time
+start = time.perf_counter()
+from mnist_core.bench import canvas_drawing, CANVAS_BACKGROUND
+from mnist_core.classifier import MODEL_NAMES, Classifier
+models_dir = sys.argv[1] or None
+answers = [Classifier.load(name, models_dir).classify(canvas_drawing(), CANVAS_BACKGROUND).label for name in MODEL_NAMES]
+seconds = time.perf_counter() - start
+rss_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:"))
+print(json.dumps({"seconds": seconds, "rss_mb": rss_kb / 1024, "tensorflow_loaded": "tensorflow" in sys.modules,
+                  "answers": answers}))
+"""
+
+
+def reading_process(models_dir=None) -> dict:
+    """A fresh Python process that imports the library, loads both committed models and reads the
+    canvas drawing with each: {"seconds": wall time of all that, "rss_mb": its resident memory
+    then (Linux), "tensorflow_loaded": bool, "answers": [label per model]}."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", _READING_SCRIPT, str(models_dir or "")], cwd=root,
+                         capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def time_model(clf: Classifier, drawing: np.ndarray, repeat: int) -> dict:
     """Median ms of each way of reading the preprocessed `drawing` with `clf`, and images/s of
     `classify_batch` on BATCH_IMAGES images (MNIST-like noise: the cost does not depend on the pixels)."""
+    import tensorflow as tf  # the Keras ways of running the model, compared with the fast path
+
     x = preprocess(drawing, CANVAS_BACKGROUND).image[None]  # (1, 28, 28) float32
     compiled = tf.function(lambda images: clf.model(images, training=False),
                            input_signature=[tf.TensorSpec((1, 28, 28), tf.float32)])

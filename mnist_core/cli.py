@@ -42,8 +42,8 @@ def _classifier(name: str, models_dir):
 
 def cmd_train(args) -> int:
     from .data import load_mnist
-    from .strangers import FOLDS
-    from .train import MODELS_DIR, TrainConfig, fold_dir, train
+    from .strangers import FOLDS, fold_dir
+    from .train import MODELS_DIR, TrainConfig, train
 
     config = TrainConfig(model=args.model, augment=args.augment, seed=args.seed, train_limit=args.train_limit,
                          activation=args.activation, pooling=args.pooling, holdout=args.holdout or "")
@@ -107,8 +107,8 @@ def strangers_lines(report: dict | None) -> list[str]:
 
 
 def cmd_calibrate(args) -> int:
-    from .strangers import FOLDS
-    from .train import MODELS_DIR, fold_dir, recalibrate
+    from .strangers import FOLDS, fold_dir
+    from .train import MODELS_DIR, recalibrate
 
     models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
     for name in args.model or ("mlp", "lenet5"):
@@ -125,9 +125,10 @@ def cmd_export(args) -> int:
 
     models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
     for name in args.model or ("mlp", "lenet5"):
-        entry = export_fast_path(name, models_dir)["litert"]
-        print(f"wrote {models_dir / entry['file']} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}...) "
-              f"and its entry in {name}.json")
+        card = export_fast_path(name, models_dir)
+        for entry in (card["litert"], card["litert_features"]):
+            print(f"wrote {models_dir / entry['file']} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}...) "
+                  f"and its entry in {name}.json")
     return 0
 
 
@@ -135,14 +136,16 @@ def cmd_export(args) -> int:
 
 def evaluation(clf, data, models_dir=None) -> dict:
     """Figures of a Classifier on the 10,000 test images, the drawn digits, and the people it never
-    saw (`train.strangers_entries`: each population of real drawings held out whole, MNIST's test
+    saw (`strangers.strangers_entries`: each population of real drawings held out whole, MNIST's test
     writers, the kinds of negatives no model trained on; same keys as the model card's "test",
     "drawn", "real" and "strangers"). "real" is None, with "real_reason", when the data is not there."""
     from .data import DataUnavailable
     from .drawn import hand_set, redrawn_set
     from .evaluate import metrics
     from .pendigits import load_populations
-    from .train import MODELS_DIR, TrainConfig, strangers_entries
+    from .classifier import MODELS_DIR
+    from .strangers import strangers_entries
+    from .train_config import TrainConfig
 
     hand_x, hand_y = hand_set()
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
@@ -314,7 +317,10 @@ def cmd_predict(args) -> int:
 
 def format_bench(figures: dict) -> str:
     """The figures of `bench.run` as a text table."""
-    lines = [f"Keras {figures['keras']} on {figures['backend']} {figures['tensorflow']}, LiteRT {figures['litert']}; "
+    reading = figures["reading_process"]
+    lines = [f"reading process (import, load both models, read one drawing; fresh process): {reading['seconds']:.2f} s, "
+             f"RSS {reading['rss_mb']:.0f} MB, TensorFlow {'loaded' if reading['tensorflow_loaded'] else 'not loaded'}",
+             f"Keras {figures['keras']} on {figures['backend']} {figures['tensorflow']}, LiteRT {figures['litert']}; "
              f"median of {figures['repeat']} runs, one 28x28 image unless said (ms)",
              f"preprocess (the app's 280x280 canvas -> 28x28): {figures['preprocess_ms']:8.3f}",
              f"preprocess (a 12-megapixel photo -> 28x28):     {figures['photo_ms']:8.3f}", "",
@@ -403,9 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--models-dir", help="where the models are (default: models/)")
     calibrate.set_defaults(run=cmd_calibrate)
 
-    export = commands.add_parser("export", help="derive each model's LiteRT fast path from its .keras file",
-                                 description="Export <name>.keras to <name>.tflite with Keras' LiteRT exporter "
-                                             "and record its sha256 in <name>.json.")
+    export = commands.add_parser("export", help="derive each model's LiteRT exports (reading, layers) from its .keras file",
+                                 description="Export <name>.keras to <name>.tflite (the answers) and "
+                                             "<name>.features.tflite (every layer's output) with Keras' LiteRT "
+                                             "exporter and record their sha256 in <name>.json.")
     export.add_argument("--model", action="append", choices=models, help="default: both; repeat for several")
     export.add_argument("--models-dir", help="where the models are (default: models/)")
     export.set_defaults(run=cmd_export)

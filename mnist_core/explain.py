@@ -7,7 +7,8 @@
     map_kernels(clf, "S4", 5)                # the kernels behind S4 map 5 (C3's map 5 kernels)
 
 Everything is computed from the classifier (`Classifier.saliency`, its Keras layers and kernels);
-nothing here knows the app.
+nothing here knows the app. Each of these needs the Keras model, so each loads TensorFlow on first
+use; importing this module does not.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models import connection_matrix, keras
+from .architecture import connection_matrix
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def receptive_fields(model, layer: str, height: int, width: int) -> np.ndarray:
 
 def _fields(model, layer: str, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
     """Receptive fields of units at int arrays `rows`, `cols` (same shape): (top, left, bottom, right)."""
+    import keras  # already imported with `model`
+
     layers = [found for found in model.layers if not isinstance(found, keras.layers.InputLayer)]
     names = [found.name for found in layers]
     if layer not in names:

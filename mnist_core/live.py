@@ -39,8 +39,7 @@ import numpy as np
 from . import live_calibration
 from .classifier import Classifier
 from .litert import LiteRTModel, export_bytes
-from .models import keras
-from .train import TrainConfig, fit, validation_split
+from .train_config import TrainConfig
 
 RUNNING = ("starting", "training", "calibrating", "testing")
 POINTS_PER_EPOCH = 12  # curve points per epoch (about; at least one per epoch)
@@ -143,58 +142,65 @@ class Busy(RuntimeError):
         self.progress = progress
 
 
-class _Watch(keras.callbacks.Callback):
-    """Records the job's progress from inside `model.fit`, and stops it when asked."""
+def _watch(job: TrainingJob, sample: tuple[np.ndarray, np.ndarray]):
+    """The Keras callback that records `job`'s progress from inside `model.fit` and stops it when
+    asked. Defined here, on the training's thread, because Keras (and with it TensorFlow) is
+    imported only once someone trains: the Train tab's status and this module never need it."""
+    from .models import keras
 
-    def __init__(self, job: TrainingJob, sample: tuple[np.ndarray, np.ndarray]):
-        super().__init__()
-        self.job, self.sample, self.step = job, sample, 0
+    class _Watch(keras.callbacks.Callback):
+        """Records the job's progress from inside `model.fit`, and stops it when asked."""
 
-    def on_train_begin(self, logs=None):
-        # the untrained network: the curve's first point, at chance (loss ~ln 10, ~10 %)
-        x, y = self.sample
-        probabilities = keras.ops.convert_to_numpy(self.model(x, training=False))
-        loss = float(-np.mean(np.log(np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1))))
-        self.job._record(Point(0, 0.0, loss, float(np.mean(probabilities.argmax(1) == y))), self._weights())
+        def __init__(self, job: TrainingJob, sample: tuple[np.ndarray, np.ndarray]):
+            super().__init__()
+            self.job, self.sample, self.step = job, sample, 0
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.job._update(state="training", epoch=epoch + 1, batch=0)
-        self.before = (0, 0.0, 0.0)  # (images, running loss, running accuracy) at the previous point
+        def on_train_begin(self, logs=None):
+            # the untrained network: the curve's first point, at chance (loss ~ln 10, ~10 %)
+            x, y = self.sample
+            probabilities = keras.ops.convert_to_numpy(self.model(x, training=False))
+            loss = float(-np.mean(np.log(np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1))))
+            self.job._record(Point(0, 0.0, loss, float(np.mean(probabilities.argmax(1) == y))), self._weights())
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        job = self.job
-        batches = job._batches
-        job._update(batch=batch + 1)
-        if (batch + 1) % job._every == 0 or batch + 1 == batches:
-            # Keras logs the epoch's running means (weighted by images); the means over the batches
-            # since the previous point follow from two of them, so no epoch starts with a jump.
+        def on_epoch_begin(self, epoch, logs=None):
+            self.job._update(state="training", epoch=epoch + 1, batch=0)
+            self.before = (0, 0.0, 0.0)  # (images, running loss, running accuracy) at the previous point
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            job = self.job
+            batches = job._batches
+            job._update(batch=batch + 1)
+            if (batch + 1) % job._every == 0 or batch + 1 == batches:
+                # Keras logs the epoch's running means (weighted by images); the means over the batches
+                # since the previous point follow from two of them, so no epoch starts with a jump.
+                logs = logs or {}
+                images = min((batch + 1) * job.config.batch_size, job._progress.images)
+                loss, accuracy = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
+                seen, seen_loss, seen_accuracy = self.before
+                new = images - seen
+                point = Point(self.step, (job._epoch - 1) + (batch + 1) / batches,
+                              (images * loss - seen * seen_loss) / new, (images * accuracy - seen * seen_accuracy) / new)
+                self.before = (images, loss, accuracy)
+                job._record(point, self._weights())
+            if job._should_stop():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            images = min((batch + 1) * job.config.batch_size, job._progress.images)
-            loss, accuracy = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
-            seen, seen_loss, seen_accuracy = self.before
-            new = images - seen
-            point = Point(self.step, (job._epoch - 1) + (batch + 1) / batches,
-                          (images * loss - seen * seen_loss) / new, (images * accuracy - seen * seen_accuracy) / new)
-            self.before = (images, loss, accuracy)
-            job._record(point, self._weights())
-        if job._should_stop():
-            self.model.stop_training = True
+            if "val_loss" in logs:
+                self.job._validated(epoch + 1, float(logs["val_loss"]), float(logs["val_accuracy"]))
+            probe = self.job._probe
+            reading = None
+            if probe is not None:
+                reading = keras.ops.convert_to_numpy(self.model(probe[None], training=False))[0]
+            self.job._read(epoch + 1, reading)
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if "val_loss" in logs:
-            self.job._validated(epoch + 1, float(logs["val_loss"]), float(logs["val_accuracy"]))
-        probe = self.job._probe
-        reading = None
-        if probe is not None:
-            reading = keras.ops.convert_to_numpy(self.model(probe[None], training=False))[0]
-        self.job._read(epoch + 1, reading)
-
-    def _weights(self) -> np.ndarray:
-        if self.model.name == "lenet5":
-            return keras.ops.convert_to_numpy(self.model.get_layer("C1").kernel)[:, :, 0, :].copy()
-        return keras.ops.convert_to_numpy(self.model.get_layer("hidden1").kernel)[:, list(MLP_UNITS)].copy()
+        def _weights(self) -> np.ndarray:
+            if self.model.name == "lenet5":
+                return keras.ops.convert_to_numpy(self.model.get_layer("C1").kernel)[:, :, 0, :].copy()
+            return keras.ops.convert_to_numpy(self.model.get_layer("hidden1").kernel)[:, list(MLP_UNITS)].copy()
+    return _Watch(job, sample)
 
 
 class TrainingJob:
@@ -297,7 +303,9 @@ class TrainingJob:
             rng = np.random.default_rng(config.seed + 7)
             index = rng.choice(len(data.x_train), 512, replace=False)
             sample = (data.x_train[index].astype(np.float32) / 255, np.asarray(data.y_train)[index])
-            model, _, _, _ = fit(config, data, callbacks=[_Watch(self, sample)], verbose=0)
+            from .train import fit, validation_split  # TensorFlow: imported by the first training
+
+            model, _, _, _ = fit(config, data, callbacks=[_watch(self, sample)], verbose=0)
             if self._should_stop():
                 self._update(state="cancelled", message=self._stop_reason)
                 return

@@ -17,10 +17,13 @@ The negatives measured are the kinds no model trains on (`negatives.HELDOUT_KIND
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from . import calibration, negatives, pendigits
 from .evaluate import writer_metrics
+from .litert import LiteRTModel
 
 FOLDS = ("pendigits", "uji")  # the populations of real drawings, each held out whole by one model
 REFUSE_AT_MOST = 0.0025  # the "not a digit" rule refuses at most this share of any held-out population's digits
@@ -150,3 +153,61 @@ def cross_population(readings: dict) -> dict:
     report["mnist_test"] = figures(*readings["mnist_test"], fitted)
     report["negatives_refused"] = refusals(readings["negatives"][0], readings["negatives"][2], fitted)
     return report
+
+
+CROSSVAL_DIR = "crossval"  # models_dir/crossval/fold<k>/: the model that held FOLDS[k - 1] out
+
+
+def fold_dir(models_dir: Path, population: str) -> Path:
+    """Where the model that held `population` out whole is kept (its card's config says which)."""
+    return Path(models_dir) / CROSSVAL_DIR / f"fold{FOLDS.index(population) + 1}"
+
+
+def fold_readings(name: str, models_dir: Path, populations: dict) -> dict:
+    """{population: (raw probabilities, labels, writers)}: each real population read by the
+    committed fold model that never saw it (`fold_dir`), through its LiteRT fast path.
+    Raises FileNotFoundError (one line) when a fold model is missing."""
+    readings = {}
+    for population in FOLDS:
+        path = fold_dir(models_dir, population) / f"{name}.tflite"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: train the folds first "
+                                    f"(`python -m mnist_core train --model {name} --crossval`)")
+        images, labels, writers = population_set(populations[population])
+        readings[population] = (LiteRTModel(path.read_bytes())(images), labels, writers)
+    return readings
+
+
+def strangers_entries(config, fast, data, populations: dict, models_dir: Path):
+    """The card's "real", "calibration" and "strangers" entries of a model (`fast`: its LiteRT
+    path) trained on MNIST and every population but `config.holdout`, judged on what it never saw: its
+    held-out population (a fold model), MNIST's test writers and the held-out negatives. A fold
+    model's rules are fitted on the population it held out; a model trained on every population
+    takes them from the fold models' readings (`fold_readings`). `config`: its `train_config.TrainConfig`."""
+    own = read(fast, heldout_sets(config.holdout, data, populations))
+    if config.holdout:
+        real_readings = {config.holdout: own[config.holdout]}
+    else:
+        real_readings = fold_readings(config.model, models_dir, populations)
+    calibrated = calibration_entry(
+        real_readings, {"mnist_test": own["mnist_test"][:2]},
+        ("the population this model held out whole: " + config.holdout) if config.holdout
+        else "the real drawings of each population read by the model that held it out whole ("
+             + ", ".join(str(fold_dir(Path("models"), p)) for p in real_readings) + ")")
+    fitted = {k: calibrated[k] for k in CALIBRATION_RULES}
+    raw, labels, writers = (np.concatenate([r[i] for r in real_readings.values()]) for i in range(3))
+    cross = {"populations": {n: {**figures(*own[n], fitted), "held_out_by": "this model"}
+                             for n in own if n != "negatives"},
+             "negatives_refused": refusals(own["negatives"][0], own["negatives"][2], fitted),
+             "trained_on_populations": ["mnist"] + [n for n in populations if n != config.holdout]}
+    real = None
+    if config.holdout:
+        real = {"source": f"{config.holdout}, rendered as 280x280 canvas drawings, one render per digit (seed 1)",
+                "heldout_writers": sorted(set(own[config.holdout][2].tolist())), **writer_metrics(*own[config.holdout])}
+    else:
+        cross["cross_population"] = cross_population({**real_readings, "mnist_test": own["mnist_test"],
+                                                                "negatives": own["negatives"]})
+        real = {"source": "every population of real drawings, each read by the model that held it out whole "
+                          "(cross-population validation; this model trained on all of them)",
+                "heldout_writers": sorted(set(writers.tolist())), **writer_metrics(raw, labels, writers)}
+    return real, calibrated, cross

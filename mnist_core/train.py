@@ -27,44 +27,24 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from . import augment, collected, negatives, pendigits, strangers
+from . import augment, collected, negatives, pendigits
 from .data import load_mnist
 from .drawn import hand_set, redrawn_set
-from .evaluate import metrics, writer_metrics
-from .litert import LiteRTModel, write_fast_path
+from .evaluate import metrics
+from .litert import LiteRTModel, write_fast_path, write_features_path
 from .models import BUILDERS, keras, layer_table
 from .strokes import redraw
 from .styles import restyle
+from .strangers import strangers_entries
+from .train_config import TrainConfig
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-
-
-@dataclass
-class TrainConfig:
-    model: str = "lenet5"
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    augment: str = "full"  # "none" | "shift8" | "full"
-    stroke_fraction: float = 0.35  # share of each batch drawn from the brush-stroke variant
-    style_fraction: float = 0.2  # share drawn from the styled variant (crossed 7s, curly 9s, ...)
-    flag_fraction: float = 0.5  # share of the stroke variant's 1s given a flag (the European 1)
-    pen_copies: int = 3  # renders of each real pen drawing trained on (0: no real drawings)
-    holdout: str = ""  # the population of real drawings held out whole ("pendigits", "uji"; "" trains on all)
-    negatives: int = 10000  # drawings that are no digit (`negatives.TRAIN_KINDS`), taught a uniform answer
-    negative_weight: float = 0.5  # their loss's weight against a digit's (outlier exposure's lambda)
-    validation_size: int = 5000
-    patience: int = 8
-    seed: int = 0
-    train_limit: int = 0  # use only this many training images (0 = all): for quick runs
-    activation: str = "relu"  # LeNet-5 only: "relu" or the paper's "tanh"
-    pooling: str = "max"  # LeNet-5 only: "max" or the paper's "average" subsampling
 
 
 NEGATIVE = 10  # the training label of a drawing that is no digit
@@ -234,64 +214,6 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
     return model, history, time.time() - start, sizes
 
 
-CROSSVAL_DIR = "crossval"  # models_dir/crossval/fold<k>/: the model that held strangers.FOLDS[k - 1] out
-
-
-def fold_dir(models_dir: Path, population: str) -> Path:
-    """Where the model that held `population` out whole is kept (its card's config says which)."""
-    return Path(models_dir) / CROSSVAL_DIR / f"fold{strangers.FOLDS.index(population) + 1}"
-
-
-def fold_readings(name: str, models_dir: Path, populations: dict) -> dict:
-    """{population: (raw probabilities, labels, writers)}: each real population read by the
-    committed fold model that never saw it (`fold_dir`), through its LiteRT fast path.
-    Raises FileNotFoundError (one line) when a fold model is missing."""
-    readings = {}
-    for population in strangers.FOLDS:
-        path = fold_dir(models_dir, population) / f"{name}.tflite"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: train the folds first "
-                                    f"(`python -m mnist_core train --model {name} --crossval`)")
-        images, labels, writers = strangers.population_set(populations[population])
-        readings[population] = (LiteRTModel(path.read_bytes())(images), labels, writers)
-    return readings
-
-
-def strangers_entries(config: TrainConfig, fast, data, populations: dict, models_dir: Path):
-    """The card's "real", "calibration" and "strangers" entries of a model (`fast`: its LiteRT
-    path) trained on MNIST and every population but `config.holdout`, judged on what it never saw: its
-    held-out population (a fold model), MNIST's test writers and the held-out negatives. A fold
-    model's rules are fitted on the population it held out; a model trained on every population
-    takes them from the fold models' readings (`fold_readings`)."""
-    own = strangers.read(fast, strangers.heldout_sets(config.holdout, data, populations))
-    if config.holdout:
-        real_readings = {config.holdout: own[config.holdout]}
-    else:
-        real_readings = fold_readings(config.model, models_dir, populations)
-    calibrated = strangers.calibration_entry(
-        real_readings, {"mnist_test": own["mnist_test"][:2]},
-        ("the population this model held out whole: " + config.holdout) if config.holdout
-        else "the real drawings of each population read by the model that held it out whole ("
-             + ", ".join(str(fold_dir(Path("models"), p)) for p in real_readings) + ")")
-    fitted = {k: calibrated[k] for k in strangers.CALIBRATION_RULES}
-    raw, labels, writers = (np.concatenate([r[i] for r in real_readings.values()]) for i in range(3))
-    cross = {"populations": {n: {**strangers.figures(*own[n], fitted), "held_out_by": "this model"}
-                             for n in own if n != "negatives"},
-             "negatives_refused": strangers.refusals(own["negatives"][0], own["negatives"][2], fitted),
-             "trained_on_populations": ["mnist"] + [n for n in populations if n != config.holdout]}
-    real = None
-    if config.holdout:
-        real = {"source": f"{config.holdout}, rendered as 280x280 canvas drawings, one render per digit (seed 1)",
-                "heldout_writers": sorted(set(own[config.holdout][2].tolist())), **writer_metrics(*own[config.holdout])}
-    else:
-        cross["cross_population"] = strangers.cross_population({**real_readings, "mnist_test": own["mnist_test"],
-                                                                "negatives": own["negatives"]})
-        real = {"source": "every population of real drawings, each read by the model that held it out whole "
-                          "(cross-population validation; this model trained on all of them)",
-                "heldout_writers": sorted(set(writers.tolist())), **writer_metrics(raw, labels, writers)}
-    return real, calibrated, cross
-
-
 def recalibrate(name: str, models_dir: Path = MODELS_DIR, data=None) -> dict:
     """Fit a trained model's rules again and rewrite its card's "real", "calibration" and
     "strangers" entries (after a change to the rules; the model itself is untouched). Returns the card."""
@@ -327,6 +249,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
     path = models_dir / f"{config.model}.keras"
     save_for_inference(model, path)
     fast_entry = write_fast_path(model, models_dir / f"{config.model}.tflite")
+    features_entry = write_features_path(model, models_dir / f"{config.model}.features.tflite")
     fast = LiteRTModel((models_dir / fast_entry["file"]).read_bytes())  # the card's figures are the app's
     test = metrics(fast(data.x_test.astype(np.float32) / 255), data.y_test)
     hand_x, hand_y = hand_set()
@@ -360,6 +283,7 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
         "best_val_accuracy": float(max(history.history["val_accuracy"])),
         "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
         "litert": fast_entry,
+        "litert_features": features_entry,
         "wall_time_s": round(wall, 1),
         "test": test,
         "drawn": drawn,
@@ -376,12 +300,15 @@ def train(config: TrainConfig, models_dir: Path = MODELS_DIR, data=None, extra=N
 
 
 def export_fast_path(name: str, models_dir: Path = MODELS_DIR) -> dict:
-    """Derive `<name>.tflite` afresh from the verified `<name>.keras` and record it in the card
-    (its "litert" entry and the backend it was exported on). Returns the card."""
+    """Derive `<name>.tflite` and `<name>.features.tflite` afresh from the verified `<name>.keras`
+    and record them in the card (its "litert" and "litert_features" entries, with the backend they
+    were exported on). Returns the card."""
     from .classifier import load_keras
 
     model, card = load_keras(name, models_dir)
-    card["litert"] = write_fast_path(model, models_dir / f"{name}.tflite")
-    card["litert"]["exported_with"] = {"tensorflow": tf.__version__, "keras": keras.__version__}
+    exported_with = {"tensorflow": tf.__version__, "keras": keras.__version__}
+    card["litert"] = {**write_fast_path(model, models_dir / f"{name}.tflite"), "exported_with": exported_with}
+    card["litert_features"] = {**write_features_path(model, models_dir / f"{name}.features.tflite"),
+                               "exported_with": exported_with}
     (models_dir / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     return card

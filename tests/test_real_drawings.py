@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from mnist_core import strangers
-from mnist_core.classifier import Classifier
+from mnist_core.classifier import MODELS_DIR, Classifier
 from mnist_core.negatives import HAND_LETTERS, HELDOUT_KINDS, TRAIN_KINDS
 from mnist_core.pendigits import load_populations, render
-from mnist_core.train import MODELS_DIR, fold_dir, fold_readings
+from mnist_core.strangers import fold_dir, fold_readings
 
 NAMES = ("mlp", "lenet5")
 

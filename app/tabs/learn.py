@@ -13,7 +13,7 @@ from app.data_cache import current_drawing, load_data
 from app.figures import connection_table, preprocessing_strip
 from app.resources import example_drawing, load_classifier
 from mnist_core.preprocess import preprocess
-from mnist_core.models import BUILDERS, C3_TABLE, connection_matrix, layer_table
+from mnist_core.architecture import C3_TABLE, connection_matrix
 
 LENET_LAYERS = [
     ("Input", "28×28 pixels, padded with zeros to 32×32 as in the paper, so that strokes near the edge reach the "
@@ -38,10 +38,16 @@ LENET_LAYERS = [
 
 @st.cache_data(show_spinner=False)
 def _architecture(name: str) -> list[dict]:
-    """`layer_table` of the trained model if it loads, else of a freshly built one (same shapes)."""
+    """The trained model's `layer_table`, as its card keeps it; without a model, a freshly built
+    one's (same shapes; that alone loads TensorFlow)."""
     classifier, _ = load_classifier(name)
-    model = classifier.model if classifier else BUILDERS[name]()
-    return [{**row, "output_shape": " × ".join(map(str, row["output_shape"]))} for row in layer_table(model)]
+    if classifier is not None and classifier.card.get("architecture"):
+        table = classifier.card["architecture"]
+    else:
+        from mnist_core.models import BUILDERS, layer_table
+
+        table = layer_table(BUILDERS[name]())
+    return [{**row, "output_shape": " × ".join(map(str, row["output_shape"]))} for row in table]
 
 
 def _example(data) -> tuple[np.ndarray, str]:
@@ -121,7 +127,8 @@ def render(models: list[str], *args) -> None:
         st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,
                      column_config={"parameters": st.column_config.NumberColumn(format="localized"),
                                     "multiply-adds": st.column_config.NumberColumn(format="localized")})
-    st.caption("Computed from the models themselves (`mnist_core.models.layer_table`); multiply-adds count the "
+    st.caption("Computed from the trained models themselves (`mnist_core.models.layer_table`, kept in each model's "
+               "card); multiply-adds count the "
                "convolutions and dense layers, per image. C3's parameters count only its connected weights.")
 
     st.markdown("**LeNet-5's layers**, in the paper's notation (C = convolution, S = subsampling, F = fully "

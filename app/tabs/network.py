@@ -2,7 +2,9 @@
 
 It reads the digit the Draw tab recorded (`draw.current_digit()`); before anything is drawn it
 shows an example "7" so the tab is never blank. Every number comes from `mnist_core`:
-`Classifier.activations`, `.kernels`, `explain.smoothgrad` and `models.connection_matrix`.
+`Classifier.activations` (LiteRT), `.kernels`, `explain.smoothgrad` and
+`architecture.connection_matrix`; the kernels and gradients need the Keras model, which the tab's
+first visit loads (`resources.with_keras`, with a spinner).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import numpy as np
 import streamlit as st
 
 from app import figures
-from app.resources import example_drawing, load_classifier
+from app.resources import example_drawing, load_classifier, with_keras
 from app.tabs.draw import Digit, current_digit, read
 from app.tabs.presenter import why_not
 from mnist_core.classifier import Classifier, Result
 from mnist_core.explain import SMOOTHGRAD_COPIES, smoothgrad
-from mnist_core.models import connection_matrix
+from mnist_core.architecture import connection_matrix
 
 TOP_UNITS = 8  # how many of the MLP's most active first-layer units to show as templates
 
@@ -120,6 +122,10 @@ def _model(name: str, digit: Digit, per_map: bool) -> None:
         st.warning(result.reason)
         return
     _outcome(result, name)
+    error = with_keras(name)  # the kernels and the gradients: TensorFlow, loaded on the tab's first visit
+    if error:
+        st.error(error)
+        return
     if name == "lenet5":
         _lenet5(classifier, result, per_map)
     else:

@@ -24,7 +24,7 @@ import numpy as np
 import streamlit as st
 
 from app import figures, lesson_link, presenter_figures
-from app.resources import SESSION_MODEL, load_classifier
+from app.resources import SESSION_MODEL, load_classifier, with_keras
 from mnist_core.classifier import Classifier, Result
 from mnist_core.explain import contrast, map_kernels, receptive_fields
 from mnist_core.preprocess import Preprocessed
@@ -233,7 +233,7 @@ def why_not(classifier: Classifier, result: Result, key: str, side=None, present
 
 def _kind(name: str, classifier: Classifier) -> str:
     """The architecture ("lenet5" or "mlp") of model `name`: this session's trained model is either."""
-    return classifier.model.name if name == SESSION_MODEL else name
+    return classifier.kind if name == SESSION_MODEL else name
 
 
 def _strip(name: str, kind: str, index: int, input28: np.ndarray, acts: dict,
@@ -286,7 +286,10 @@ def render(models: list[str], digit, side) -> Preprocessed | None:
     with st.container(key="presenter-panel"):
         for i, (name, (_, reading)) in enumerate(shown.items()):
             _strip(name, kinds[name], i, reading.input28, acts[name], reading.probabilities)
-        if detail == DETAILS[1]:
+        error = with_keras(owner)  # kernels, receptive fields, gradients: TensorFlow, loaded once per server
+        if error:
+            st.error(error)
+        elif detail == DETAILS[1]:
             why_not(classifier, result, "presenter_other", side, presenting=True)
         else:
             _detail_map(classifier, kinds[owner], result, acts[owner], layer, index)

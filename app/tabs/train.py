@@ -86,7 +86,7 @@ def models_for(choice: str, committed: dict[str, list[str]]) -> tuple[list[str],
     if choice in committed:
         return committed[choice], committed[choice]
     classifier = st.session_state.get("trained_model")
-    kind = classifier.model.name if classifier is not None else "lenet5"
+    kind = classifier.kind if classifier is not None else "lenet5"
     return ([kind, SESSION_MODEL] if choice == BESIDE_LABEL else [SESSION_MODEL]), [kind]
 
 
