@@ -1,9 +1,11 @@
 """The MNIST app: draw a digit, see it preprocessed the MNIST way and read by the MLP and LeNet-5.
 
-Run with `streamlit run app/streamlit_app.py`. Everything computed comes from `mnist_core`;
-this file is the page layout: the sidebar and the tabs.
+Run with `streamlit run app/serve.py` (this page, with its caches warmed as the server starts), or
+`streamlit run app/streamlit_app.py` (the same page, without). Everything computed comes from
+`mnist_core`; this file is the page layout: the sidebar and the tabs.
 """
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -12,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 import streamlit as st  # noqa: E402
 
 from app import lesson_link  # noqa: E402
-from app.tabs import collected, data, draw, evaluation, learn, network, numbers, train  # noqa: E402
+from app.tabs import draw, numbers, train  # noqa: E402  (the other tabs: imported when first opened)
 
 # A lesson link to the presenter view opens with the sidebar folded: the projector's whole width
 # for the view (initial_sidebar_state applies to the page's first load only).
@@ -41,7 +43,8 @@ MODELS, OTHERS = train.models_for(choice, COMMITTED)
 # browser alone, which would leave Network showing a stale drawing. With on_change="rerun"
 # (Streamlit 1.67) switching tabs reruns the script and `.open` says which tab is shown: the
 # open tab is rendered from the current session state, so Network always shows the drawing the
-# user just made, and hidden tabs cost nothing. Draw is the exception: it runs on every full rerun
+# user just made, and hidden tabs cost nothing (their modules are imported when first opened, or
+# by app/serve.py's warm-up). Draw is the exception: it runs on every full rerun
 # even when hidden, because its canvas must stay mounted to keep the user's strokes (an unmounted
 # canvas would come back empty); it is cheap, and it records the digit that Network reads.
 tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Train", "Collected"], key="tab",
@@ -50,7 +53,7 @@ with tabs[0]:
     draw.render(MODELS, brush)
 with tabs[1]:  # always rendered, like Draw: its canvas keeps the user's strokes (app/tabs/numbers.py)
     numbers.render(MODELS, brush)
-for tab, page in zip(tabs[2:], (network, data, evaluation, learn, train, collected)):
+for tab, page in zip(tabs[2:], ("network", "data", "evaluation", "learn", "train", "collected")):
     if tab.open:
         with tab:
-            page.render(OTHERS)
+            importlib.import_module(f"app.tabs.{page}").render(OTHERS)

@@ -18,7 +18,7 @@ import harness
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "app" / "streamlit_app.py"
+APP = ROOT / "app" / "serve.py"  # the server as the README runs it: the page streamlit_app.py, warmed at start
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -47,7 +47,7 @@ ERROR = '[data-testid="stAlertContentError"]'
 # --------------------------------------------------------------------------
 @contextlib.contextmanager
 def app_server(startup_timeout: float = 60.0) -> Iterator[harness.ServerURL]:
-    """``streamlit run app/streamlit_app.py`` from the repository root (so that
+    """``streamlit run app/serve.py`` from the repository root (so that
     ``.streamlit/config.toml`` is read), with an absolute ``MNIST_DATA``."""
     env = {}
     if os.environ.get("MNIST_DATA"):  # a relative path means: relative to where pytest runs

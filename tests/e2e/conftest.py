@@ -53,7 +53,7 @@ def e2e_browser(e2e_playwright):
 # --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def app_url(e2e_playwright):
-    """`streamlit run app/streamlit_app.py` on 127.0.0.1, one server per test module, stopped
+    """`streamlit run app/serve.py` on 127.0.0.1, one server per test module, stopped
     (process group SIGTERM, then SIGKILL) when the module is done. Its log's tail is attached to
     the report of any test that fails while using it."""
     import app_support

@@ -2,7 +2,7 @@
 the sidebar's model choice, uploads (good and corrupt), the latency of a stroke, and the
 screenshots in docs/screenshots/ (draw.png, network_lenet5.png, network_mlp.png).
 
-One `streamlit run app/streamlit_app.py` serves the whole module (fixture `app_url`); each test
+One `streamlit run app/serve.py` serves the whole module (fixture `app_url`); each test
 opens its own browser context, i.e. its own Streamlit session.
 """
 

@@ -40,6 +40,18 @@ def _section(page, tabs_key: str, name: str, *waits: str) -> None:
     app.assert_no_exception(page)
 
 
+def test_the_server_warms_the_models_and_the_data_figures_when_it_starts(app_url):
+    """`app/serve.py`'s warm-up runs both steps, in this order, and says so in the server log."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while "warm: data figures" not in (log := app_url.log_path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "warm-up failed" not in log, app.server_log_tail(app_url)
+    first, data = log.find("warm: the first page's modules and models ready"), log.find("warm: data figures ready")
+    assert 0 <= first < data, app.server_log_tail(app_url)
+
+
 def test_data_tab(app_pages):
     page = app_pages()
     _open(page, "Data", ".st-key-data_section", ".st-key-data_counts", ".st-key-data_ink_box")
