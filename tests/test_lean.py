@@ -68,9 +68,25 @@ print(json.dumps({"before": before, "labels": labels, "errors": errors, "after":
                   "network_errors": [e.value for e in at.exception]}))
 """
 
+# The first training imports TensorFlow on its own thread, says so while it waits, and takes
+# TensorFlow's objects out of later garbage collections (a server runs one after each page run).
+TRAINING = REPORT + """
+import gc, os, time
+from mnist_core import live, load_mnist
+data = load_mnist(os.environ["LEAN_MNIST"])
+before = heavy()
+job = live.TrainingJob(live.live_config("mlp", images=2000, epochs=1), data).start()
+said = set()
+while job.running:
+    said.add(job.progress().summary())
+    time.sleep(0.01)
+print(json.dumps({"before": before, "said": sorted(said), "state": job.progress().state,
+                  "frozen": gc.get_freeze_count(), "after": heavy()}))
+"""
 
-def _run(script: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+def _run(script: str, **env_extra) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     env.pop("MNIST_DATA", None)  # reading needs no data set; the tabs that do say so in one line
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT)
@@ -92,3 +108,11 @@ def test_the_app_reads_drawings_without_tensorflow_and_loads_it_for_the_network_
     assert report["labels"][:2] == ["7", "7"], report["labels"]  # the MLP's and LeNet-5's Prediction
     assert report["before"] == [], f"the app imported {report['before'][:5]} before the Network tab"
     assert "tensorflow" in report["after"] and report["network_errors"] == []
+
+
+def test_the_first_training_says_it_loads_tensorflow_and_freezes_its_objects(mnist):
+    report = _run(TRAINING, LEAN_MNIST=os.environ["MNIST_DATA"])
+    assert report["before"] == []  # the data and the training module need no TensorFlow
+    assert report["state"] == "done" and "tensorflow" in report["after"]
+    assert any(line.startswith("loading TensorFlow") for line in report["said"]), report["said"]
+    assert report["frozen"] > 100_000  # TensorFlow's and Keras' objects, out of every later collection

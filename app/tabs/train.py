@@ -244,9 +244,9 @@ def _panel() -> None:
     progress = _watch(job)  # also when it has just ended: then the whole page reruns, once
     if progress.running:
         with st.container(horizontal=True, vertical_alignment="center"):
-            seconds = f"{progress.elapsed:.0f} s"
+            seconds, summary = f"{progress.elapsed:.0f} s", progress.summary()
             where = (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
-                     if progress.state == "training" else progress.summary().capitalize())
+                     if progress.state == "training" else summary[0].upper() + summary[1:])
             st.progress(progress.fraction, text=f"{where} · {seconds}", width="stretch")
             st.button("Cancel", key="train_cancel", icon=":material/stop_circle:", on_click=job.cancel)
     elif progress.state == "done":
