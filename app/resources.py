@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,11 @@ import streamlit as st
 from mnist_core.classifier import MODELS_DIR, Classifier, ModelFileError
 from mnist_core.drawn import HAND
 from mnist_core.strokes import render_strokes
+
+
+# Set at the end of every page run (app/streamlit_app.py): app/serve.py's warm-up waits for the
+# first before computing what the first page does not show. Process-wide, not per user.
+FIRST_PAGE_SERVED = threading.Event()
 
 
 def models_dir() -> Path:

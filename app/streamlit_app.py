@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
-from app import lesson_link  # noqa: E402
+from app import lesson_link, resources  # noqa: E402
 from app.tabs import draw, numbers, train  # noqa: E402  (the other tabs: imported when first opened)
 
 # A lesson link to the presenter view opens with the sidebar folded: the projector's whole width
@@ -57,3 +57,4 @@ for tab, page in zip(tabs[2:], ("network", "data", "evaluation", "learn", "train
     if tab.open:
         with tab:
             importlib.import_module(f"app.tabs.{page}").render(OTHERS)
+resources.FIRST_PAGE_SERVED.set()  # app/serve.py's warm-up goes on with what this page did not need
