@@ -71,7 +71,7 @@ async def _open(browser, url: str):
 
 
 async def _session(browser, url: str, index: int, digit: int, style: int, barrier: asyncio.Barrier,
-                   opening: asyncio.Semaphore) -> dict:
+                   opening: asyncio.Semaphore, event=None) -> dict:
     context = None
     try:
         t_open = time.monotonic()
@@ -110,10 +110,13 @@ async def _session(browser, url: str, index: int, digit: int, style: int, barrie
         before = len((await page.evaluate("() => window.__lat")).get("metric", []))
 
         ready = time.monotonic() - t_open
-        await asyncio.wait_for(barrier.wait(), timeout=BUDGET_S)
-        await page.mouse.up()  # all twenty at once
+        if await asyncio.wait_for(barrier.wait(), timeout=BUDGET_S) == 0 and event:
+            event("release")  # once, as the barrier lets everyone go
+        await page.mouse.up()  # all of them at once
 
         await page.wait_for_function(ANSWERED_JS, arg=str(digit), timeout=60_000, polling=50)
+        if event:
+            event("answered")
         rec = await page.evaluate("() => window.__lat")
         origin = await page.evaluate("() => performance.timeOrigin")
         errors = await page.evaluate(
@@ -146,46 +149,60 @@ async def _session(browser, url: str, index: int, digit: int, style: int, barrie
                 await asyncio.wait_for(context.close(), timeout=15)
 
 
-async def _run(url: str) -> tuple[list, float]:
+def _budget(plan) -> float:
+    return BUDGET_S * max(1.0, len(plan) / SESSIONS)  # the page loads grow with the sessions
+
+
+async def _run(url: str, plan=PLAN, event=None) -> tuple[list, float]:
+    """Every (digit, style) of `plan` drawn by its own session, released at once: (one result
+    dict or exception per session, wall seconds). `event("release")` is called once when the
+    sessions are let go, `event("answered")` once per session that shows its answer (for
+    `tests/serve_check.py`, which measures the server's and the browsers' CPU in between)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await harness.launch_browser(pw)
         try:
-            barrier = asyncio.Barrier(SESSIONS)
+            barrier = asyncio.Barrier(len(plan))
             opening = asyncio.Semaphore(OPEN_AT_ONCE)
             start = time.monotonic()
             results = await asyncio.wait_for(
-                asyncio.gather(*(_session(browser, url, i, d, s, barrier, opening) for i, (d, s) in enumerate(PLAN)),
-                               return_exceptions=True),
-                timeout=BUDGET_S,
+                asyncio.gather(*(_session(browser, url, i, d, s, barrier, opening, event)
+                                 for i, (d, s) in enumerate(plan)), return_exceptions=True),
+                timeout=_budget(plan),
             )
             return results, time.monotonic() - start
         finally:
             await asyncio.wait_for(browser.close(), timeout=30)
 
 
-def test_twenty_sessions_draw_at_once(app_url):
-    assert len(PLAN) == SESSIONS and len(set(PLAN)) == SESSIONS
+def run_sessions(url: str, plan=PLAN, event=None) -> tuple[list, float]:
+    """`_run` in a worker thread (Playwright's async API beside pytest's sync one), bounded by
+    BUDGET_S: (one result dict per session, wall seconds). Raises what a session raised."""
     outcome: dict = {}
+    budget = _budget(plan)
 
     def worker():
         try:
-            outcome["value"] = asyncio.run(_run(app_url))
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            outcome["value"] = asyncio.run(_run(url, plan, event))
+        except BaseException as error:  # noqa: BLE001 - raised below, in the caller's thread
             outcome["error"] = error
 
     thread = threading.Thread(target=worker, name="e2e-load", daemon=True)
     thread.start()
-    thread.join(timeout=BUDGET_S + 30)
-    assert not thread.is_alive(), f"load test did not finish within {BUDGET_S + 30} s"
+    thread.join(timeout=budget + 30)
+    assert not thread.is_alive(), f"load test did not finish within {budget + 30:.0f} s"
     if "error" in outcome:
         raise outcome["error"]
     results, wall = outcome["value"]
-
-    failures = [f"session {i} (digit {PLAN[i][0]} style {PLAN[i][1]}): {r!r}"
+    failures = [f"session {i} (digit {plan[i][0]} style {plan[i][1]}): {r!r}"
                 for i, r in enumerate(results) if isinstance(r, BaseException)]
     assert not failures, "\n".join(failures)
+    return results, wall
+
+
+def check_answers(results: list) -> None:
+    """Each session shows its own digit and nothing else: no error, no other session's digit."""
     for r in results:
         assert r["errors"] == [], f"session {r['index']} shows errors: {r['errors']}"
         assert r["final"] == str(r["digit"]), f"session {r['index']} drew {r['digit']}, shows {r['final']}"
@@ -194,6 +211,10 @@ def test_twenty_sessions_draw_at_once(app_url):
         if r["strokes"] == 1:  # nothing may show before its only stroke is released
             assert r["shown_before"] == [], f"session {r['index']} showed {r['shown_before']} before drawing"
 
+
+def figures(results: list, wall: float) -> tuple[str, dict]:
+    """The report's text and its figures (ms) for `results` of `run_sessions`."""
+    n = len(results)
     latencies = [r["latency"] for r in results]
     ups = [r["up_epoch"] for r in results]
     spread = max(ups) - min(ups)
@@ -205,21 +226,29 @@ def test_twenty_sessions_draw_at_once(app_url):
 
     served = [st["debounce"] + st["to_start"] + st["to_metric"] for st in staged]
     text = (
-        f"{SESSIONS} sessions (contexts) in one Chromium, one server; releases within {spread:.0f} ms\n"
+        f"{n} sessions (contexts) in one Chromium, one server; releases within {spread:.0f} ms\n"
         f"release -> own Prediction text shown: median {statistics.median(latencies):.0f} ms, "
         f"max {max(latencies):.0f} ms (min {min(latencies):.0f}); first release -> last answer {all_done:.0f} ms\n"
         f"where it goes (median of {len(staged)}): debounce {med('debounce'):.0f}, send -> run start "
         f"{med('to_start'):.0f}, run start -> metric message {med('to_metric'):.0f}, message -> DOM "
         f"{med('render'):.0f} ms; server run (start -> finished) {med('run'):.0f} ms\n"
         f"release -> metric message received: median {statistics.median(served):.0f} ms, max {max(served):.0f} ms "
-        f"(the rest is 20 pages rendering their charts on the same 2 cores as the server)\n"
-        f"whole test, 20 page loads included: {wall:.1f} s; all {SESSIONS} correct, no errors, no crosstalk"
+        f"(the rest is {n} pages rendering their charts on the same 2 cores as the server)\n"
+        f"whole run, {n} page loads included: {wall:.1f} s; all {n} correct, no errors, no crosstalk"
     )
+    return text, {"sessions": n, "release_spread_ms": spread, "first_release_to_last_answer_ms": all_done,
+                  "median_ms": statistics.median(latencies), "max_ms": max(latencies),
+                  "message_median_ms": statistics.median(served), "wall_s": wall}
+
+
+def test_twenty_sessions_draw_at_once(app_url):
+    assert len(PLAN) == SESSIONS and len(set(PLAN)) == SESSIONS
+    results, wall = run_sessions(app_url)
+    check_answers(results)
+    text, numbers = figures(results, wall)
     app.report("Load: 20 sessions drawing at once", text)
     app.ARTIFACTS.mkdir(exist_ok=True)
     (app.ARTIFACTS / "load.json").write_text(json.dumps({
-        "sessions": SESSIONS, "release_spread_ms": spread, "first_release_to_last_answer_ms": all_done,
-        "median_ms": statistics.median(latencies), "max_ms": max(latencies), "wall_s": wall,
-        "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
+        **numbers, "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
         "results": [{k: v for k, v in r.items() if k not in ("up_epoch", "answer_epoch")} for r in results],
     }, indent=2, default=float) + "\n")
