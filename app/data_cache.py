@@ -58,9 +58,12 @@ def _data(sha256: str):
     return data
 
 
+SPLITS = {"train": "training set (60,000)", "test": "test set (10,000)", "all": "both (70,000)"}  # the Data tab's
+
+
 @st.cache_data(show_spinner="Computing the statistics (once per data set)…", max_entries=6)
 def data_stats(sha256: str, split: str) -> stats.DataStats:
-    """`stats.summarize` of split "train", "test" or "all"."""
+    """`stats.summarize` of a split of SPLITS: "train", "test" or "all"."""
     return stats.summarize(*stats.split_arrays(_data(sha256), split))
 
 

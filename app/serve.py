@@ -8,7 +8,8 @@ A background thread (`warm`), started by the server's lifespan hook (`st.App`):
 2. then, once the first page has been served (or after 30 s without a visitor), at a lower CPU
    priority (nice +10: a visitor's stroke comes first), loads MNIST if it is
    there and computes what the Data and Evaluation tabs show first (statistics, the PCA map, the
-   test set read by each model: `st.cache_data`). The t-SNE map is left to the button that asks for it.
+   test set read by each model: `st.cache_data`). The t-SNE map is left to the button that asks for it,
+   and the other tabs' modules (pandas, 61 MB) to the first visit of one.
 
 `streamlit run app/streamlit_app.py` serves the same page without the warm-up. Nothing here holds
 per-user state.
@@ -53,12 +54,11 @@ def warm() -> None:
         if resources.FIRST_PAGE_SERVED.wait(timeout=FIRST_PAGE_WAIT_S):
             time.sleep(AFTER_FIRST_PAGE_S)
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only (Linux)
-        from app import data_cache
-        from app.tabs import collected, data, evaluation, learn, network, presenter  # noqa: F401  (opened later)
+        from app import data_cache  # not the other tabs' modules: pandas is 61 MB, imported when one opens
 
         mnist, _ = data_cache.load_data()
         if mnist is not None:
-            data_cache.data_stats(mnist.sha256, next(iter(data.SPLITS)))
+            data_cache.data_stats(mnist.sha256, next(iter(data_cache.SPLITS)))
             data_cache.pca_map(mnist.sha256)
             for name, classifier in data_cache.available_models().items():
                 data_cache.test_metrics(name, classifier.card["sha256"], mnist.sha256)

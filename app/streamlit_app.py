@@ -43,8 +43,8 @@ MODELS, OTHERS = train.models_for(choice, COMMITTED)
 # browser alone, which would leave Network showing a stale drawing. With on_change="rerun"
 # (Streamlit 1.67) switching tabs reruns the script and `.open` says which tab is shown: the
 # open tab is rendered from the current session state, so Network always shows the drawing the
-# user just made, and hidden tabs cost nothing (their modules are imported when first opened, or
-# by app/serve.py's warm-up). Draw is the exception: it runs on every full rerun
+# user just made, and hidden tabs cost nothing (their modules are imported when one is first
+# opened: pandas alone is 61 MB). Draw is the exception: it runs on every full rerun
 # even when hidden, because its canvas must stay mounted to keep the user's strokes (an unmounted
 # canvas would come back empty); it is cheap, and it records the digit that Network reads.
 tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Train", "Collected"], key="tab",

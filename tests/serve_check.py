@@ -40,7 +40,6 @@ import app_support as app  # noqa: E402
 import harness  # noqa: E402
 import test_load_e2e as load  # noqa: E402
 
-APP = app.APP  # what `streamlit run` serves (--app)
 CLOCK = os.sysconf("SC_CLK_TCK")
 PAGE = 4096
 
@@ -63,7 +62,8 @@ models = [Classifier.load(n) for n in MODEL_NAMES]
 for m in models:
     m.classify_batch(numpy.zeros((1, 28, 28), numpy.float32)); m.activations(numpy.zeros((28, 28), numpy.float32))
 step("both models, through LiteRT (answer and layers)")
-from app.tabs import collected, data, evaluation, learn, network, presenter; step("the other tabs' modules (pandas, scikit-learn, Plotly's figures)")
+import sklearn.decomposition; step("scikit-learn's PCA (the Data tab's map, computed by the warm-up)")
+from app.tabs import collected, data, evaluation, learn, network, presenter; step("the other tabs' modules (pandas), imported when one opens")
 import tensorflow, keras; step("TensorFlow and Keras (never loaded by reading; the Network tab, training)")
 """
 
@@ -107,8 +107,8 @@ def where_memory_goes() -> list[tuple[str, float]]:
     return [tuple(json.loads(line)) for line in done.stdout.splitlines() if line.startswith("[")]
 
 
-def _server(env: dict):
-    return harness.start_streamlit(APP, cwd=ROOT, env=env, startup_timeout=120)
+def _server(script: Path, env: dict):
+    return harness.start_streamlit(script, cwd=ROOT, env=env, startup_timeout=120)
 
 
 def first_stroke_ms(page, digit: int = 7) -> float:
@@ -137,11 +137,11 @@ def open_page(browser, url: str):
     return page
 
 
-def cold_starts(browser, env: dict, times: int) -> list[dict]:
+def cold_starts(browser, script: Path, env: dict, times: int) -> list[dict]:
     rows = []
     for _ in range(times):
         start = time.monotonic()
-        with _server(env) as url:
+        with _server(script, env) as url:
             healthy = time.monotonic() - start
             page = open_page(browser, url)
             usable = time.monotonic() - start
@@ -171,7 +171,7 @@ def sequential(browser, url, pid: int, sessions: int, marks=(1, 5, 10, 20, 30, 5
 
 
 def at_once(url, pid: int, size: int) -> dict:
-    plan = [(digit, load.STYLES[digit][(i // 10) % 2]) for i in range(size) for digit in [i % 10]]
+    plan = [(i % 10, load.STYLES[i % 10][(i // 10) % 2]) for i in range(size)]  # each digit, two styles in turn
     marks: dict = {"answered": 0}
 
     def event(what):
@@ -202,8 +202,7 @@ def main(argv=None) -> int:
     parser.add_argument("--settle", type=float, default=130.0,
                         help="seconds to wait for the server to drop the sessions that left (default 130)")
     args = parser.parse_args(argv)
-    global APP
-    APP = Path(args.app).resolve()
+    script = Path(args.app).resolve()
     env = {"MNIST_DATA": str(Path(os.environ["MNIST_DATA"]).resolve())} if os.environ.get("MNIST_DATA") else {}
     from playwright.sync_api import sync_playwright
 
@@ -214,10 +213,10 @@ def main(argv=None) -> int:
         print(f"  {mb:6.0f} MB  {what}")
     with sync_playwright() as pw:
         browser = harness.launch_browser(pw)
-        print(f"Cold start ({args.cold} times): `streamlit run {APP.relative_to(ROOT)}` -> usable canvas in a new browser context")
-        report["cold"] = cold_starts(browser, env, args.cold)
+        print(f"Cold start ({args.cold} times): `streamlit run {script.relative_to(ROOT)}` -> usable canvas in a new browser context")
+        report["cold"] = cold_starts(browser, script, env, args.cold)
         if args.sessions or args.class_size:
-            with _server(env) as url:
+            with _server(script, env) as url:
                 pid = url.process.pid
                 if args.sessions:
                     print(f"Sessions one after another on one server ({args.sessions}):")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import data_figures as figs
 from app.data_cache import (
+    SPLITS,
     available_models,
     current_drawing,
     curves,
@@ -24,7 +25,6 @@ from app.data_cache import (
 from mnist_core import augment, embedding, robustness, stats, styles
 
 SECTIONS = ["Overview", "Samples & pixels", "2-D map", "Augmentation"]
-SPLITS = {"train": "training set (60,000)", "test": "test set (10,000)", "all": "both (70,000)"}
 KINDS = {"local": "local files", "keras-cache": "the Keras cache", "download": "a download"}
 ROBUSTNESS_SAMPLE = 50  # test digits of the chosen class that the curves average over
 

@@ -117,6 +117,8 @@ async def _session(browser, url: str, index: int, digit: int, style: int, barrie
         await page.wait_for_function(ANSWERED_JS, arg=str(digit), timeout=60_000, polling=50)
         if event:
             event("answered")
+            # every page stays open until all have answered: its CPU time is counted up to then
+            await asyncio.wait_for(barrier.wait(), timeout=BUDGET_S)
         rec = await page.evaluate("() => window.__lat")
         origin = await page.evaluate("() => performance.timeOrigin")
         errors = await page.evaluate(
