@@ -62,7 +62,7 @@ models = [Classifier.load(n) for n in MODEL_NAMES]
 for m in models:
     m.classify_batch(numpy.zeros((1, 28, 28), numpy.float32)); m.activations(numpy.zeros((28, 28), numpy.float32))
 step("both models, through LiteRT (answer and layers)")
-import sklearn.decomposition; step("scikit-learn's PCA (the Data tab's map, computed by the warm-up)")
+import sklearn.decomposition; step("scikit-learn (the Data tab's PCA map, where it is not cached on disk yet)")
 from app.tabs import collected, data, evaluation, learn, network, presenter; step("the other tabs' modules (pandas), imported when one opens")
 import tensorflow, keras; step("TensorFlow and Keras (never loaded by reading; the Network tab, training)")
 """
