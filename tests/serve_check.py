@@ -126,15 +126,8 @@ def first_stroke_ms(page, digit: int = 7) -> float:
 
 
 def open_page(browser, url: str):
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    harness.install_probes(context)
-    context.add_init_script(app.TIMING_JS)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url, wait_until="domcontentloaded")
-    harness.canvas_locator(page).wait_for(state="visible")
-    harness.wait_for_idle(page, timeout=60_000)
-    return page
+    """A new browser context on the app: the canvas visible, the first run over (`app.open_page`)."""
+    return app.open_page(browser, url, viewport={"width": 1000, "height": 900})
 
 
 def cold_starts(browser, script: Path, env: dict, times: int) -> list[dict]:
