@@ -31,6 +31,15 @@ table, one row per saved drawing:
     predictions  JSON: {model name: {"label": 0..9 or null, "probabilities": [10 floats],
                  "sha256": the model card's sha256 or null}}
     source       'canvas' | 'upload'
+    class_code   the class it was drawn in (`mnist_core.classroom`), or NULL
+    nickname     the name a student chose to show their class, or NULL
+    hidden       true once the class's teacher hid it (off the wall, the student's page, the class's set)
+
+and a ``classes`` table, one row per class a teacher started (`mnist_core.classroom`):
+
+    code            6 characters, the class's code (the primary key)
+    teacher_sha256  the sha256 of the teacher's key (the key itself is never stored)
+    created_at, last_active_at, ended_at   UTC; ended_at NULL while the teacher has not ended it
 
 The schema is created and upgraded when a collection is opened: `MIGRATIONS` is an ordered list
 of functions, one per version, applied in one transaction (an empty file gets them all).
@@ -62,7 +71,7 @@ from sqlalchemy import event, exc
 from .data import _write_atomic
 
 ENV_VAR = "MNIST_COLLECTION"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SOURCES = ("canvas", "upload")
 DEFAULT_TIMEOUT = 10.0  # seconds: waiting for a lock, or for a server to answer
 EXPORT_FORMATS = ("idx", "npz")
@@ -89,6 +98,9 @@ class Record:
     session: str | None
     source: str
     predictions: dict
+    class_code: str | None
+    nickname: str | None
+    hidden: bool
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,17 @@ drawings = sa.Table(  # the current layout (SCHEMA_VERSION); MIGRATIONS build it
     sa.Column("strokes", sa.JSON(none_as_null=True)),
     sa.Column("predictions", sa.JSON, nullable=False),
     sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("class_code", sa.String(8)),
+    sa.Column("nickname", sa.String(24)),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+)
+classes = sa.Table(
+    "classes", _metadata,
+    sa.Column("code", sa.String(8), primary_key=True),
+    sa.Column("teacher_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", _UTCDateTime, nullable=False),
+    sa.Column("last_active_at", _UTCDateTime, nullable=False),
+    sa.Column("ended_at", _UTCDateTime),
 )
 
 
@@ -168,8 +191,24 @@ def _migrate_2(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_drawings_session ON drawings (session)"))
 
 
+def _migrate_3(conn: sa.Connection) -> None:
+    """Version 3: classes (`mnist_core.classroom`): the classes table, and each drawing's class,
+    nickname and whether its teacher hid it, with an index for a class's drawings in order."""
+    md = sa.MetaData()
+    sa.Table("classes", md,
+             sa.Column("code", sa.String(8), primary_key=True),
+             sa.Column("teacher_sha256", sa.String(64), nullable=False),
+             sa.Column("created_at", sa.DateTime, nullable=False),
+             sa.Column("last_active_at", sa.DateTime, nullable=False),
+             sa.Column("ended_at", sa.DateTime))
+    md.create_all(conn)
+    for column in ("class_code VARCHAR(8)", "nickname VARCHAR(24)", "hidden BOOLEAN NOT NULL DEFAULT FALSE"):
+        conn.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN {column}"))
+    conn.execute(sa.text("CREATE INDEX ix_drawings_class ON drawings (class_code, id)"))
+
+
 #: MIGRATIONS[v - 1] turns a version v - 1 database into version v (0 = empty)
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migrate_1, _migrate_2]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migrate_1, _migrate_2, _migrate_3]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -252,6 +291,20 @@ def _session(session) -> str | None:
     if session is not None and not (isinstance(session, str) and 0 < len(session) <= 64):
         raise ValueError(f"session must be a string of 1..64 characters or None, got {session!r}")
     return session
+
+
+def drawing_row(image28, label: int, *, strokes=None, predictions: Mapping | None = None,
+                session: str | None = None, source: str = "canvas", created_at: datetime | None = None) -> dict:
+    """`Collection.add`'s arguments checked -> the row to insert into `drawings` (no class: see
+    `mnist_core.classroom.add`). Raises ValueError for a bad argument."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if created_at is not None and (not isinstance(created_at, datetime) or created_at.tzinfo is None):
+        raise ValueError(f"created_at must be a timezone-aware datetime, got {created_at!r}")
+    return {"image28": _image_bytes(image28), "label": _digit(label, "label"), "strokes": _strokes(strokes),
+            "predictions": _predictions(predictions), "session": _session(session), "source": source,
+            "created_at": created_at or datetime.now(timezone.utc), "class_code": None, "nickname": None,
+            "hidden": False}
 
 
 # ---------------------------------------------------------------------------- errors
@@ -351,8 +404,10 @@ class Collection:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("mnist_write") else "BEGIN")
 
     @contextlib.contextmanager
-    def _connect(self, write: bool = False):
-        """A connection in a transaction (committed at the end); database errors -> CollectionError."""
+    def transaction(self, write: bool = False):
+        """A connection in a transaction, committed at the end (`write`: one that writes, which on
+        SQLite takes the write lock at its start); database errors raise CollectionError. For
+        modules that keep more in the collection's tables (`mnist_core.classroom`)."""
         try:
             conn = self._engine.connect()
         except exc.SQLAlchemyError as e:
@@ -379,11 +434,11 @@ class Collection:
                                   f"({value!r}); not an MNIST collection?") from None
 
     def _migrate(self) -> None:
-        with self._connect() as conn:
+        with self.transaction() as conn:
             version = self._schema_version(conn)
         if version == SCHEMA_VERSION:
             return
-        with self._connect(write=True) as conn:
+        with self.transaction(write=True) as conn:
             if self.dialect == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             version = self._schema_version(conn)  # again: another process may have migrated meanwhile
@@ -442,14 +497,9 @@ class Collection:
         created_at:  timezone-aware time; default now (UTC).
         Raises ValueError for bad arguments, CollectionError when the database fails.
         """
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-        if created_at is not None and (not isinstance(created_at, datetime) or created_at.tzinfo is None):
-            raise ValueError(f"created_at must be a timezone-aware datetime, got {created_at!r}")
-        row = {"image28": _image_bytes(image28), "label": _digit(label, "label"), "strokes": _strokes(strokes),
-               "predictions": _predictions(predictions), "session": _session(session), "source": source,
-               "created_at": created_at or datetime.now(timezone.utc)}
-        with self._connect(write=True) as conn:
+        row = drawing_row(image28, label, strokes=strokes, predictions=predictions, session=session,
+                          source=source, created_at=created_at)
+        with self.transaction(write=True) as conn:
             return int(conn.execute(drawings.insert().values(**row).returning(drawings.c.id)).scalar_one())
 
     def delete(self, id: int, session: str | None = None) -> bool:
@@ -457,33 +507,34 @@ class Collection:
         query = drawings.delete().where(drawings.c.id == int(id))
         if session is not None:
             query = query.where(drawings.c.session == _session(session))
-        with self._connect(write=True) as conn:
+        with self.transaction(write=True) as conn:
             return conn.execute(query).rowcount > 0
 
     # ------------------------------------------------------------ reading
 
     def __len__(self) -> int:
-        with self._connect() as conn:
+        with self.transaction() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(drawings)).scalar_one())
 
     def records(self, *, session: str | None = None, limit: int | None = None) -> list[Record]:
         """Saved drawings newest first, without images and strokes (cheap); only `session`'s if given."""
         query = (sa.select(drawings.c.id, drawings.c.created_at, drawings.c.label, drawings.c.session,
-                           drawings.c.source, drawings.c.predictions)
+                           drawings.c.source, drawings.c.predictions, drawings.c.class_code, drawings.c.nickname,
+                           drawings.c.hidden)
                  .order_by(drawings.c.id.desc()).limit(limit))
         if session is not None:
             query = query.where(drawings.c.session == _session(session))
-        with self._connect() as conn:
+        with self.transaction() as conn:
             return [Record(**row._mapping) for row in conn.execute(query)]
 
     def get(self, id: int) -> Drawing | None:
         """Drawing `id` in full (image28 (28, 28) uint8, strokes), or None if there is none."""
-        with self._connect() as conn:
+        with self.transaction() as conn:
             row = conn.execute(sa.select(drawings).where(drawings.c.id == int(id))).first()
         if row is None:
             return None
         values = dict(row._mapping)
-        values["image28"] = _image_array(values["image28"])
+        values["image28"] = image_array(values["image28"])
         return Drawing(**values)
 
     def images(self, *, session: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -491,15 +542,15 @@ class Collection:
         query = sa.select(drawings.c.image28, drawings.c.label).order_by(drawings.c.id)
         if session is not None:
             query = query.where(drawings.c.session == _session(session))
-        with self._connect() as conn:
+        with self.transaction() as conn:
             rows = conn.execute(query).all()
-        x = np.stack([_image_array(r.image28) for r in rows]) if rows else np.zeros((0, 28, 28), np.uint8)
+        x = np.stack([image_array(r.image28) for r in rows]) if rows else np.zeros((0, 28, 28), np.uint8)
         return x, np.array([r.label for r in rows], dtype=np.uint8)
 
     def counts(self) -> Counts:
         """How many drawings per digit (all ten) and per UTC day."""
         day = sa.func.date(drawings.c.created_at)
-        with self._connect() as conn:
+        with self.transaction() as conn:
             digits = dict(conn.execute(sa.select(drawings.c.label, sa.func.count()).group_by(drawings.c.label)).all())
             days = conn.execute(sa.select(day, sa.func.count()).group_by(day).order_by(day)).all()
         return Counts(per_digit={d: int(digits.get(d, 0)) for d in range(10)},
@@ -526,7 +577,7 @@ class Collection:
         except OSError as e:
             raise CollectionError(f"export folder {folder}: {e.strerror or e}") from None
         if format == "npz":
-            files = {folder / NPZ_NAME: _npz_bytes(x_train=x, y_train=y, x_test=x[:0], y_test=y[:0])}
+            files = {folder / NPZ_NAME: npz_bytes(x_train=x, y_train=y, x_test=x[:0], y_test=y[:0])}
         else:
             files = {folder / IDX_IMAGES: idx_bytes(x), folder / IDX_LABELS: idx_bytes(y)}
             if compress:
@@ -554,7 +605,7 @@ class Collection:
         return f"Collection({self._where()!r})"
 
 
-def _image_array(data: bytes) -> np.ndarray:
+def image_array(data: bytes) -> np.ndarray:
     """784 stored bytes -> (28, 28) uint8."""
     if len(data) != 784:
         raise CollectionError(f"stored image has {len(data)} bytes, expected 784 (28 x 28 uint8)")
@@ -570,7 +621,7 @@ def idx_bytes(a: np.ndarray) -> bytes:
     return struct.pack(f">I{a.ndim}I", magic, *a.shape) + np.ascontiguousarray(a).tobytes()
 
 
-def _npz_bytes(**arrays: np.ndarray) -> bytes:
+def npz_bytes(**arrays: np.ndarray) -> bytes:
     """An .npz file's bytes (compressed), for writing in one piece."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)

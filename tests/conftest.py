@@ -1,5 +1,6 @@
 """Shared test fixtures. The real MNIST data is loaded once per session (fixture `mnist`)."""
 
+import itertools
 import os
 
 os.environ["KERAS_BACKEND"] = "tensorflow"  # before anything imports keras
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from postgres_support import PostgresUnavailable, create_database, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # so plain `pytest` (not only `python -m pytest`) finds mnist_core
@@ -48,6 +50,34 @@ def pendigits():
         if os.environ.get("CI"):
             pytest.fail(f"pendigits data unavailable in CI: {e}")
         pytest.skip(str(e))
+
+
+# ---------------------------------------------------------------------------- databases
+# PostgreSQL is started once per session from Debian's packages (tests/postgres_support.py;
+# .ci/postgres.sh installs them); each test gets a fresh database in it. Without the binaries the
+# PostgreSQL cases fail when the CI environment variable is set and are skipped otherwise.
+
+@pytest.fixture(scope="session")
+def pg_server():
+    try:
+        with throwaway_postgres() as url:
+            yield url
+    except PostgresUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL needed in CI: {e}")
+        pytest.skip(str(e))
+
+
+_db_names = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """Where a fresh, empty collection goes: an SQLite file path, or a new PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "collection.sqlite3")
+    server = request.getfixturevalue("pg_server")
+    return create_database(server, f"collection_{os.getpid()}_{next(_db_names)}")
 
 
 def pytest_configure(config):

@@ -7,7 +7,6 @@ PostgreSQL cases fail when the CI environment variable is set and are skipped ot
 
 import contextlib
 import gzip
-import itertools
 import json
 import multiprocessing
 import os
@@ -21,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from postgres_support import PostgresUnavailable, create_database, throwaway_postgres
+from postgres_support import create_database
 
 from mnist_core import collection as C
 from mnist_core.collection import Collection, CollectionError
@@ -46,29 +45,6 @@ CANVAS_STROKES = {"version": "4.4.0", "objects": [
 
 
 # ---------------------------------------------------------------------------- databases
-
-@pytest.fixture(scope="session")
-def pg_server():
-    try:
-        with throwaway_postgres() as url:
-            yield url
-    except PostgresUnavailable as e:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL needed in CI: {e}")
-        pytest.skip(str(e))
-
-
-_db_names = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """Where a fresh, empty collection goes: an SQLite file path, or a new PostgreSQL database's URL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "collection.sqlite3")
-    server = request.getfixturevalue("pg_server")
-    return create_database(server, f"collection_{os.getpid()}_{next(_db_names)}")
-
 
 def assert_one_line(e: Exception, *fragments: str):
     message = str(e)
@@ -307,7 +283,7 @@ def test_a_version_1_file_is_migrated_keeping_its_drawings(tmp_path):
                                                               "sha256": SHA}})))
     conn.close()
     c = Collection(path)
-    assert sqlite_schema_version(path) == 2
+    assert sqlite_schema_version(path) == C.SCHEMA_VERSION
     (old,) = c.records()
     assert (old.label, old.session, old.source) == (6, "old", "canvas")  # version 2's new column, defaulted
     assert old.created_at == datetime(2024, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
@@ -319,7 +295,7 @@ def test_a_version_1_file_is_migrated_keeping_its_drawings(tmp_path):
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(drawings)")}
     assert "ix_drawings_session" in indexes
     Collection(path)  # opening an up-to-date file again changes nothing
-    assert sqlite_schema_version(path) == 2 and len(c) == 2
+    assert sqlite_schema_version(path) == C.SCHEMA_VERSION and len(c) == 2
 
 
 def test_a_newer_schema_is_refused(db):
