@@ -2,7 +2,6 @@
 fixture of conftest.py), and the schema migration from version 2 to 3."""
 
 import io
-import sqlite3
 import struct
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -153,58 +152,26 @@ def test_wall_figures():
     assert list(class_wall.worth_a_look(r, labels, k=4)) == [1, 3, 2, 5]  # wrong by confidence, then least sure
 
 
-VERSION_2 = """
-CREATE TABLE meta (key VARCHAR(64) NOT NULL PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta VALUES ('schema_version', '2');
-CREATE TABLE drawings (
-    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
-    created_at DATETIME NOT NULL,
-    session VARCHAR(64),
-    label SMALLINT NOT NULL CHECK (label BETWEEN 0 AND 9),
-    image28 BLOB NOT NULL,
-    strokes JSON,
-    predictions JSON NOT NULL,
-    source VARCHAR(16) NOT NULL DEFAULT 'canvas' CHECK (source IN ('canvas', 'upload'))
-);
-CREATE INDEX ix_drawings_session ON drawings (session);
-"""
-
-
-def test_a_version_2_sqlite_file_is_migrated_keeping_its_drawings(tmp_path):
-    path = tmp_path / "v2.sqlite3"
-    with sqlite3.connect(path) as conn:  # as version 2 of the code wrote it
-        conn.executescript(VERSION_2)
-        conn.execute("INSERT INTO drawings (created_at, session, label, image28, predictions, source) "
-                     "VALUES ('2026-11-04 05:06:07.000000', 'old', 6, ?, '{}', 'upload')", (image(9).tobytes(),))
-    conn.close()
-    c = Collection(path)
-    (old,) = c.records()
-    assert (old.label, old.session, old.source, old.class_code, old.nickname, old.hidden) == \
-        (6, "old", "upload", None, None, False)
-    s = classroom.start(c)
-    new = classroom.add(c, s.code, image(1), 1, student="st", nickname="Zoe")
-    assert c.get(new).class_code == s.code and c.get(new).nickname == "Zoe" and len(c) == 2
-    with sqlite3.connect(path) as conn:
-        assert int(conn.execute("SELECT value FROM meta").fetchone()[0]) == C.SCHEMA_VERSION == 3
-        assert "ix_drawings_class" in {row[1] for row in conn.execute("PRAGMA index_list(drawings)")}
-    conn.close()
-
-
-def test_a_version_2_postgresql_database_is_migrated(pg_server):
-    from postgres_support import create_database
-
-    url = create_database(pg_server, "classroom_v2")
+def test_a_version_2_collection_is_migrated_keeping_its_drawings(db):
+    url = db if "://" in db else f"sqlite:///{db}"
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:  # version 2 exactly as its migrations built it
         for step in C.MIGRATIONS[:2]:
             step(conn)
         conn.execute(sa.text("INSERT INTO meta VALUES ('schema_version', '2')"))
-        conn.execute(sa.text("INSERT INTO drawings (created_at, session, label, image28, predictions) "
-                             "VALUES (now(), 'old', 2, :img, '{}')"), {"img": image(2).tobytes()})
-    engine.dispose()
-    c = Collection(url)
+        conn.execute(sa.text("INSERT INTO drawings (created_at, session, label, image28, predictions, source) "
+                             "VALUES ('2026-11-04 05:06:07', 'old', 6, :img, '{}', 'upload')"),
+                     {"img": image(9).tobytes()})
+    c = Collection(db)
     (old,) = c.records()
-    assert (old.label, old.class_code, old.hidden) == (2, None, False)
+    assert (old.label, old.session, old.source, old.class_code, old.nickname, old.hidden) == \
+        (6, "old", "upload", None, None, False)
+    np.testing.assert_array_equal(c.get(old.id).image28, image(9))
     s = classroom.start(c)
-    classroom.add(c, s.code, image(3), 3, student="st")
-    assert len(classroom.class_set(c, s.code, s.teacher_key)) == 1 and len(c) == 2
+    new = classroom.add(c, s.code, image(1), 1, student="st", nickname="Zoe")
+    assert (c.get(new).class_code, c.get(new).nickname) == (s.code, "Zoe") and len(c) == 2
+    assert len(classroom.class_set(c, s.code, s.teacher_key)) == 1
+    with engine.begin() as conn:
+        assert int(conn.execute(sa.text("SELECT value FROM meta")).scalar()) == C.SCHEMA_VERSION == 3
+        assert "ix_drawings_class" in {ix["name"] for ix in sa.inspect(conn).get_indexes("drawings")}
+    engine.dispose()
