@@ -117,9 +117,9 @@ def answers(images28: np.ndarray) -> list[dict]:
 
 
 def _save(digit, image28: np.ndarray, strokes: list | None, label: int) -> None:
-    record = _record(digit, image28, strokes)  # here, not on every stroke: a hidden model reads only on a click
-    save_drawing(record["key"], record["image28"], label, strokes=record["strokes"],
-                 predictions=record["predictions"], source=record["source"])
+    saved_record = record(digit, image28, strokes)  # here, not on every stroke: a hidden model reads only on a click
+    save_drawing(saved_record["key"], saved_record["image28"], label, strokes=saved_record["strokes"],
+                 predictions=saved_record["predictions"], source=saved_record["source"])
 
 
 def _save_picked(digit, image28: np.ndarray, strokes: list | None) -> None:
@@ -158,7 +158,7 @@ def delete_mine() -> None:
 
 # ---------------------------------------------------------------------------- the widget
 
-def _strokes(digit) -> list | None:
+def canvas_strokes(digit) -> list | None:
     """The canvas's fabric.js objects (its json_data) for a canvas drawing, else None."""
     if digit.source != "canvas":
         return None
@@ -171,7 +171,7 @@ def _strokes(digit) -> list | None:
         return None
 
 
-def _record(digit, image28: np.ndarray, strokes: list | None) -> dict:
+def record(digit, image28: np.ndarray, strokes: list | None) -> dict:
     """What a click saves: the input and strokes as shown, and every loadable model's answer for this digit."""
     from app.resources import load_classifier
     from app.tabs.draw import read
@@ -204,7 +204,7 @@ def render(models: list[str], digit, steps) -> None:
 
             shown = [result.label for result, _ in (read(m, digit) for m in models)
                      if result is not None and result.label is not None]  # "not a digit" offers no "Yes"
-            what = (digit, steps.image, _strokes(digit))  # as shown now (the canvas may send more before a click)
+            what = (digit, steps.image, canvas_strokes(digit))  # as shown now (the canvas may send more before a click)
             st.markdown("**Was this right?**")
             with st.container(horizontal=True, gap="small"):
                 for label in dict.fromkeys(shown):  # one button per distinct answer, in model order

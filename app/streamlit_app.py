@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
-from app import lesson_link, resources  # noqa: E402
+from app import classes, lesson_link, resources  # noqa: E402
 from app.tabs import draw, numbers, train  # noqa: E402  (the other tabs: imported when first opened)
 
 # A lesson link to the presenter view opens with the sidebar folded: the projector's whole width
@@ -22,6 +22,7 @@ st.set_page_config(page_title="MNIST: draw a digit", page_icon="✏️", layout=
                    initial_sidebar_state="collapsed" if st.query_params.get("view") == "presenter" else "auto")
 
 lesson_link.open_link()  # a lesson link sets the model, the view and the drawing (first run only)
+classes.join_from_link()  # a class's join link (?class=CODE) or its teacher link (first run only)
 with st.sidebar:
     st.title("MNIST, drawn")
     choice = st.radio("Model", ["LeNet-5", "MLP", "Both side by side", *train.trained_model_choices()],
@@ -47,13 +48,13 @@ MODELS, OTHERS = train.models_for(choice, COMMITTED)
 # opened: pandas alone is 61 MB). Draw is the exception: it runs on every full rerun
 # even when hidden, because its canvas must stay mounted to keep the user's strokes (an unmounted
 # canvas would come back empty); it is cheap, and it records the digit that Network reads.
-tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Train", "Collected"], key="tab",
-               on_change="rerun")
+tabs = st.tabs(["Draw", "Numbers", "Network", "Data", "Evaluation", "Learn", "Train", "Collected", "Class"],
+               key="tab", on_change="rerun")
 with tabs[0]:
     draw.render(MODELS, brush)
 with tabs[1]:  # always rendered, like Draw: its canvas keeps the user's strokes (app/tabs/numbers.py)
     numbers.render(MODELS, brush)
-for tab, page in zip(tabs[2:], ("network", "data", "evaluation", "learn", "train", "collected")):
+for tab, page in zip(tabs[2:], ("network", "data", "evaluation", "learn", "train", "collected", "classroom")):
     if tab.open:
         with tab:
             importlib.import_module(f"app.tabs.{page}").render(OTHERS)

@@ -30,30 +30,33 @@ class Collected:
     """Every drawing of a collection, oldest first.
 
     images (N, 28, 28) uint8 0..255 (the models' input, as saved); labels (N,) uint8, the digit the
-    user gave; sessions: N strings (NO_SESSION for none); source: where it was read, no password.
+    user gave; sessions: N strings (NO_SESSION for none); source: where it was read, no password;
+    ids: (N,) int64, each drawing's id in the collection (None when not read from one).
     """
 
     images: np.ndarray
     labels: np.ndarray
     sessions: list[str]
     source: str
+    ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, index) -> Collected:
         index = np.asarray(index, dtype=np.int64)
-        return Collected(self.images[index], self.labels[index], [self.sessions[i] for i in index], self.source)
+        return Collected(self.images[index], self.labels[index], [self.sessions[i] for i in index], self.source,
+                         None if self.ids is None else self.ids[index])
 
     def floats(self) -> np.ndarray:
         """The images as (N, 28, 28) float32 in [0, 1], as the models take them."""
         return self.images.astype(np.float32) / 255
 
 
-def load_collected(path_or_url: str | os.PathLike | Collection | None = None) -> Collected:
+def load_collected(path_or_url: str | os.PathLike | Collection | None = None, *, session: str | None = None) -> Collected:
     """Read every drawing of a collection (a path, a URL, None for the default, or an open
-    Collection). Raises CollectionError (one line) when the database cannot be used, or when a
-    path is given and there is no such file."""
+    Collection), or only those `session` saved. Raises CollectionError (one line) when the
+    database cannot be used, or when a path is given and there is no such file."""
     own = not isinstance(path_or_url, Collection)
     if own and path_or_url is not None and "://" not in os.fspath(path_or_url) \
             and not Path(path_or_url).expanduser().exists():
@@ -62,11 +65,11 @@ def load_collected(path_or_url: str | os.PathLike | Collection | None = None) ->
     collection = Collection(path_or_url) if own else path_or_url
     try:
         for _ in range(3):  # two queries: retry if a drawing was added or deleted in between
-            records = collection.records()[::-1]  # newest first -> oldest first, as images() gives them
-            images, labels = collection.images()
+            records = collection.records(session=session)[::-1]  # newest first -> oldest first, as images()
+            images, labels = collection.images(session=session)
             if len(records) == len(labels) and all(r.label == y for r, y in zip(records, labels)):
                 sessions = [r.session or NO_SESSION for r in records]
-                return Collected(images, labels, sessions, collection.url)
+                return Collected(images, labels, sessions, collection.url, np.array([r.id for r in records], np.int64))
         raise CollectionError(f"collection {collection.url}: changed while being read three times; try again")
     finally:
         if own:

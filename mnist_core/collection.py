@@ -547,12 +547,14 @@ class Collection:
         x = np.stack([image_array(r.image28) for r in rows]) if rows else np.zeros((0, 28, 28), np.uint8)
         return x, np.array([r.label for r in rows], dtype=np.uint8)
 
-    def counts(self) -> Counts:
-        """How many drawings per digit (all ten) and per UTC day."""
+    def counts(self, *, session: str | None = None) -> Counts:
+        """How many drawings per digit (all ten) and per UTC day; only `session`'s if given."""
         day = sa.func.date(drawings.c.created_at)
+        mine = [drawings.c.session == _session(session)] if session is not None else []
         with self.transaction() as conn:
-            digits = dict(conn.execute(sa.select(drawings.c.label, sa.func.count()).group_by(drawings.c.label)).all())
-            days = conn.execute(sa.select(day, sa.func.count()).group_by(day).order_by(day)).all()
+            digits = dict(conn.execute(sa.select(drawings.c.label, sa.func.count()).where(*mine)
+                                       .group_by(drawings.c.label)).all())
+            days = conn.execute(sa.select(day, sa.func.count()).where(*mine).group_by(day).order_by(day)).all()
         return Counts(per_digit={d: int(digits.get(d, 0)) for d in range(10)},
                       per_day={(d if isinstance(d, date) else date.fromisoformat(d)): int(n) for d, n in days})
 

@@ -47,6 +47,17 @@ RUNNING = ("starting", "training", "calibrating", "testing")
 POINTS_PER_EPOCH = 12  # curve points per epoch (about; at least one per epoch)
 MLP_UNITS = (0, 1, 2, 3, 4, 5, 6, 7)  # the MLP's first-layer units whose weights are watched
 HEARTBEAT_TIMEOUT = 8.0  # seconds without a beat before a job stops itself (the page was left)
+EXTRA_SHARE = 0.1  # a class's drawings are repeated to be about this share of the training images
+MAX_REPEATS = 20
+
+
+def extra_repeats(images: int, extra: int) -> int:
+    """How many times each of `extra` class drawings is shown per epoch beside `images` MNIST ones:
+    enough for them to be about EXTRA_SHARE of the training images (a class's 300 beside 12,000
+    would otherwise be 2 %), at most MAX_REPEATS, at least once."""
+    if extra <= 0:
+        return 1
+    return int(np.clip(round(EXTRA_SHARE * images / ((1 - EXTRA_SHARE) * extra)), 1, MAX_REPEATS))
 
 
 def live_config(model: str = "lenet5", images: int = 12_000, epochs: int = 3, **extra) -> TrainConfig:
@@ -88,6 +99,13 @@ class Progress:
     message:    while starting, what it waits for (loading TensorFlow); why it was cancelled or
                 failed (one line); else None.
     elapsed:    seconds since start; first_point_s: seconds from start to the first trained point.
+    phase:      with a class's drawings (`TrainingJob(extra=..., heldout=...)`): "MNIST alone" while
+                the same network is first trained without them, for the comparison, then "MNIST and
+                the class"; "" for a plain run. The curves and epochs are the current phase's.
+    heldout_before, heldout_after: accuracy on the class's held-out students of the network
+                trained on MNIST alone, and on MNIST and the class (None until known).
+    heldout_count: how many held-out drawings; extra_count: class drawings trained on (before
+                repetition); extra_repeats: how many times each is shown per epoch.
     """
 
     state: str
@@ -108,6 +126,12 @@ class Progress:
     elapsed: float = 0.0
     first_point_s: float | None = None
     job_id: str = ""
+    phase: str = ""
+    heldout_before: float | None = None
+    heldout_after: float | None = None
+    heldout_count: int = 0
+    extra_count: int = 0
+    extra_repeats: int = 1
 
     @property
     def running(self) -> bool:
@@ -178,7 +202,7 @@ def _watch(job: TrainingJob, sample: tuple[np.ndarray, np.ndarray]):
                 # Keras logs the epoch's running means (weighted by images); the means over the batches
                 # since the previous point follow from two of them, so no epoch starts with a jump.
                 logs = logs or {}
-                images = min((batch + 1) * job.config.batch_size, job._progress.images)
+                images = min((batch + 1) * job.config.batch_size, job._fit_images)
                 loss, accuracy = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
                 seen, seen_loss, seen_accuracy = self.before
                 new = images - seen
@@ -211,10 +235,16 @@ class TrainingJob:
 
     config: a TrainConfig (see `live_config`); data: MnistData; owner: who started it (an id);
     heartbeat_timeout: seconds without `beat()` after which the job stops itself; None: never.
+    extra: a class's drawings to train on too (anything with `floats()`, `labels` and `subset`, as
+    `classroom.ClassSet`), repeated `extra_repeats` times; heldout: (images (N, 28, 28) float32 in
+    [0, 1], labels (N,)) of students held out whole. With both, the same network is first trained
+    on MNIST alone, and each is scored on the held-out students (`heldout_before`, `_after`).
     """
 
-    def __init__(self, config: TrainConfig, data, owner: str = "", heartbeat_timeout: float | None = None):
+    def __init__(self, config: TrainConfig, data, owner: str = "", heartbeat_timeout: float | None = None,
+                 extra=None, heldout: tuple[np.ndarray, np.ndarray] | None = None):
         self.config, self.data, self.owner = config, data, owner
+        self.extra, self.heldout = (extra, heldout) if extra is not None and heldout is not None else (None, None)
         self.heartbeat_timeout = heartbeat_timeout
         self.id = uuid.uuid4().hex[:12]
         self.classifier: Classifier | None = None
@@ -226,11 +256,16 @@ class TrainingJob:
         self._beat = time.monotonic()
         self._start = time.monotonic()
         images = min(config.train_limit or len(data.x_train), len(data.x_train) - config.validation_size)
+        self._fit_images = images  # images per epoch (MNIST's, then with a class's drawings repeated)
         self._batches = int(np.ceil(images / config.batch_size))
         self._every = max(1, self._batches // POINTS_PER_EPOCH)
         self._epoch = 0
         self._progress = Progress("starting", owner, config.model, images, 0, config.epochs, 0, self._batches,
                                   job_id=self.id)
+        if self.extra is not None:
+            repeats = extra_repeats(images, len(self.extra))
+            self._progress = replace(self._progress, phase="MNIST alone", heldout_count=len(self.heldout[1]),
+                                     extra_count=len(self.extra), extra_repeats=repeats)
         self._thread = threading.Thread(target=self._run, name=f"training-{self.id}", daemon=True)
 
     # --- the caller's side -----------------------------------------------------------------------
@@ -295,6 +330,13 @@ class TrainingJob:
         with self._lock:
             self._progress = replace(self._progress, readings=self._progress.readings + ((epoch, probabilities),))
 
+    def _heldout_accuracy(self, model) -> float:
+        """The share of the held-out students' drawings `model` reads right. A direct call of the
+        Keras model in the training thread (no export for one read of a few hundred images)."""
+        images, labels = self.heldout
+        probabilities = np.asarray(model(np.asarray(images, np.float32), training=False))
+        return float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
+
     def _should_stop(self) -> bool:
         if self.heartbeat_timeout is not None and time.monotonic() - self._beat > self.heartbeat_timeout:
             self.cancel(f"no heartbeat for {self.heartbeat_timeout:g} s (the page was left)")
@@ -317,7 +359,24 @@ class TrainingJob:
             gc.freeze()
 
             self._update(message=None)
-            model, _, _, _ = fit(config, data, callbacks=[_watch(self, sample)], verbose=0)
+            extra = None
+            if self.extra is not None:  # first the same network without the class, for the comparison
+                baseline, _, _, _ = fit(config, data, callbacks=[_watch(self, sample)], verbose=0)
+                if self._should_stop():
+                    self._update(state="cancelled", message=self._stop_reason)
+                    return
+                repeats = self._progress.extra_repeats
+                extra = self.extra.subset(np.tile(np.arange(len(self.extra)), repeats))
+                self._fit_images += len(extra)
+                self._batches = int(np.ceil(self._fit_images / config.batch_size))
+                self._every = max(1, self._batches // POINTS_PER_EPOCH)
+                self._update(heldout_before=self._heldout_accuracy(baseline), phase="MNIST and the class",
+                             points=(), validation=(), readings=(), epoch=0, batch=0, batches=self._batches,
+                             state="starting", first_point_s=None)
+                del baseline
+            model, _, _, _ = fit(config, data, callbacks=[_watch(self, sample)], verbose=0, extra=extra)
+            if extra is not None:
+                self._update(heldout_after=self._heldout_accuracy(model))
             if self._should_stop():
                 self._update(state="cancelled", message=self._stop_reason)
                 return
@@ -351,11 +410,12 @@ class TrainingSlot:
     _job: TrainingJob | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self, config: TrainConfig, data, owner: str = "") -> TrainingJob:
+    def start(self, config: TrainConfig, data, owner: str = "", extra=None, heldout=None) -> TrainingJob:
+        """Start a job (`TrainingJob`'s arguments), or raise Busy while another runs."""
         with self._lock:
             if self._job is not None and self._job.running:
                 raise Busy(self._job.progress())
-            self._job = TrainingJob(config, data, owner, self.heartbeat_timeout).start()
+            self._job = TrainingJob(config, data, owner, self.heartbeat_timeout, extra, heldout).start()
             return self._job
 
     def running(self) -> TrainingJob | None:

@@ -110,7 +110,7 @@ def test_nothing_is_saved_without_a_click(app, db):
     assert not db.exists()  # not even opened
     app.session_state["tab"] = "Collected"
     run(app)
-    assert [m.value for m in app.metric if m.label == "Drawings"] == ["0"]
+    assert [m.value for m in app.metric if m.label == "Your drawings"] == ["0"]
     assert rows(db) == []
 
 
@@ -150,7 +150,17 @@ def test_a_corrupt_database_is_one_line_and_digits_are_still_read(app, db):
     assert db.read_bytes().startswith(b"this is not a database")  # left as it was
 
 
-def test_collected_tab_shows_counts_and_accuracy(app, db, mnist, models_dir):  # noqa: F811
+OWNER_KEY = "the-owner's-secret"
+
+
+def sign_in(at: AppTest, key: str) -> AppTest:
+    at.text_input(key="owner_key_input").input(key)
+    return click(at, "owner_sign_in")
+
+
+def test_collected_tab_shows_counts_and_accuracy(app, db, mnist, models_dir, monkeypatch):  # noqa: F811
+    """The owner's view: every session's drawings."""
+    monkeypatch.setenv("MNIST_OWNER_KEY", OWNER_KEY)
     x, y = mnist.x_test[:30], mnist.y_test[:30].copy()
     y[:2] = (y[:2] + 1) % 10  # two drawings whose given digit no model reads
     day = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
@@ -159,6 +169,12 @@ def test_collected_tab_shows_counts_and_accuracy(app, db, mnist, models_dir):  #
             c.add(x[i], int(y[i]), session=f"s{i % 3}", created_at=day + timedelta(days=i % 2))
     app.session_state["tab"] = "Collected"
     run(app)
+    assert [m.value for m in app.metric if m.label == "Your drawings"] == ["0"]  # a visitor: none of these
+    assert not app.get("download_button")
+    sign_in(app, "a guess")
+    assert "That is not the owner's key." in errors(app)
+    assert [m.value for m in app.metric if m.label == "Your drawings"] == ["0"]
+    sign_in(app, OWNER_KEY)
     assert not errors(app)
     metrics = {m.label: m for m in app.metric}
     assert metrics["Drawings"].value == "30" and metrics["Days"].value == "2"
@@ -191,6 +207,9 @@ def test_export_and_evaluation_section(db, mnist, models_dir, monkeypatch):  # n
     assert set(values) == {"MLP on collected drawings", "LeNet-5 on collected drawings"}
     assert all(v.endswith("%") for v in values.values())
 
+    with pytest.raises(PermissionError):  # the whole collection is the owner's
+        collected._export("npz")
+    monkeypatch.setattr(collected.roles, "is_owner", lambda: True)
     npz = np.load(io.BytesIO(collected._export("npz")))
     assert np.array_equal(npz["x_train"], mnist.x_test[:5]) and np.array_equal(npz["y_train"], mnist.y_test[:5])
     with zipfile.ZipFile(io.BytesIO(collected._export("idx"))) as archive:
@@ -212,6 +231,7 @@ def test_collected_tab_scores_the_model_trained_in_this_session(app, db, mnist):
     wrong = int((predicted != y).sum())
     assert wrong >= 10
     app.session_state["trained_model"] = mine
+    app.session_state["collect_session"] = "s"  # this session saved them: a visitor sees their own
     app.session_state["tab"] = "Collected"
     run(app)
     assert not errors(app)

@@ -4,6 +4,10 @@ How many, per digit and per day; both models' accuracy on them and their mistake
 the model this session trained on the Train tab, once there is one); export as
 MNIST-format files; and deleting what this session saved. Also `evaluation_section`, the short
 part of the Evaluation tab on collected drawings. With no usable database: one line.
+
+Who sees what (`app/roles.py`): a visitor sees only the drawings their own session saved; the
+app's owner, once signed in, sees the whole collection, downloads it and deletes any drawing.
+Both are decided here on the server: `_read` queries only the session's rows for a visitor.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import plotly.express as px
 import streamlit as st
 
 from app import data_figures as figs
-from app import feedback
+from app import feedback, roles
 from app.data_cache import available_models
 from app.resources import SESSION_MODEL, load_classifier
 from mnist_core.collected import Collected, load_collected, score, trained_sessions
@@ -28,11 +32,13 @@ LABELS = figs.MODEL_LABELS
 MAX_MISTAKES = 48  # images shown per model
 
 
-def _read() -> tuple[object, Collected | None, str | None]:
-    """(counts, drawings, None), or (None, None, one line) when the collection cannot be used."""
+def _read(everything: bool = False) -> tuple[object, Collected | None, str | None]:
+    """(counts, drawings, None) of this session's drawings (the whole collection's if `everything`:
+    the owner's), or (None, None, one line) when the collection cannot be used."""
+    session = None if everything else feedback.session_id()
     try:
         collection = feedback.open_collection()
-        return collection.counts(), load_collected(collection), None
+        return collection.counts(session=session), load_collected(collection, session=session), None
     except CollectionError as error:
         return None, None, " ".join(f"The collection cannot be used: {error}".split())
 
@@ -61,7 +67,9 @@ def _style(fig, top: int) -> None:
 
 
 def _export(fmt: str) -> bytes:
-    """Every drawing as collected.npz, or the two IDX files zipped (called on download)."""
+    """Every drawing as collected.npz, or the two IDX files zipped (called on download; the owner's only)."""
+    if not roles.is_owner():
+        raise PermissionError("the whole collection is for the app's owner")
     with tempfile.TemporaryDirectory() as folder:
         paths = feedback.open_collection().export(folder, format=fmt)
         if fmt == "npz":
@@ -77,18 +85,21 @@ def render(models: list[str], *args) -> None:
     """models: the sidebar's choice (unused: both committed models, and this session's trained one, are
     scored; they are cheap on a few drawings)."""
     st.header("Collected drawings", anchor="collected")
-    st.caption("Drawings that people confirmed or corrected on the Draw tab (\"Was this right?\"). Each keeps "
+    owner = roles.is_owner()
+    _owner_sign_in(owner)
+    st.caption(("All the collection, as the app's owner. " if owner else "Only the drawings you saved in this visit: "
+                "each person sees their own. ") + "Drawings that people confirmed or corrected on the Draw tab (\"Was this right?\"). Each keeps "
                "its strokes, the 28×28 input, the digit given, each model's answer and probabilities, the models' "
                "versions (sha256), whether drawn or uploaded, the time and a random id of the visit that saved it.")
     feedback.show_error()
-    counts, drawings, error = _read()
+    counts, drawings, error = _read(everything=owner)
     if error:
         st.error(error, icon=":material/database_off:")
         return
     mine = len(feedback.saved())
     total = len(drawings)
     cols = st.columns(3)
-    cols[0].metric("Drawings", f"{total:,}")
+    cols[0].metric("Drawings" if owner else "Your drawings", f"{total:,}")
     cols[1].metric("Days", f"{len(counts.per_day):,}")
     cols[2].metric("Saved by you", f"{mine:,}")
     if mine:
@@ -134,9 +145,13 @@ def render(models: list[str], *args) -> None:
             wrong = wrong[:MAX_MISTAKES]
             with st.container(key=f"collected_mistakes_{name}"):
                 st.image([figs.montage(drawings.images[i][None], 1, scale=3) for i in wrong],
-                         caption=[f"{drawings.labels[i]} → {predicted[i]}" for i in wrong], width=84)
-    st.caption("Caption: the digit the user gave → what the model read.")
+                         caption=[f"{drawings.labels[i]} → {predicted[i]}" + (f" · #{drawings.ids[i]}" if owner else "")
+                                  for i in wrong], width=84)
+    st.caption("Caption: the digit the user gave → what the model read" + (" · the drawing's id." if owner else "."))
 
+    if not owner:
+        return
+    _delete_any()
     st.subheader("Export")
     st.caption("MNIST's own formats: collected.npz laid out like Keras' mnist.npz (every drawing in x_train, "
                "y_train), or the two IDX files (images, labels), oldest drawing first.")
@@ -149,12 +164,50 @@ def render(models: list[str], *args) -> None:
                            icon=":material/download:")
 
 
+def _owner_sign_in(owner: bool) -> None:
+    """The owner's sign-in (only where an owner is configured), or sign-out."""
+    if owner:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(":material/admin_panel_settings: Signed in as the app's owner.")
+            st.button("Sign out", key="owner_sign_out", on_click=roles.sign_out, type="tertiary")
+        return
+    if roles.owner_key():
+        with st.expander("The app's owner"):
+            st.text_input("Owner key", type="password", key="owner_key_input")
+            st.button("Sign in", key="owner_sign_in", on_click=lambda: _sign_in(st.session_state.get("owner_key_input")))
+            if st.session_state.pop("owner_refused", False):
+                st.error("That is not the owner's key.")
+    elif roles.login_configured():
+        st.button("Log in as the app's owner", key="owner_login", on_click=st.login)
+
+
+def _sign_in(key) -> None:
+    st.session_state["owner_refused"] = not roles.sign_in(key or "")
+    st.session_state["owner_key_input"] = ""  # the secret does not stay in the widget
+
+
+def _delete(drawing_id: int) -> None:
+    if not roles.is_owner():  # checked here: the widget could be forged
+        return
+    try:
+        feedback.open_collection().delete(int(drawing_id))
+    except CollectionError as error:
+        st.session_state[feedback.ERROR_KEY] = f"Not deleted: {error}"
+
+
+def _delete_any() -> None:
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.number_input("Drawing id", min_value=1, step=1, key="owner_delete_id", width=160)
+        st.button("Delete this drawing", key="owner_delete", icon=":material/delete:",
+                  on_click=lambda: _delete(st.session_state.get("owner_delete_id") or 0))
+
+
 def evaluation_section() -> None:
     """For the Evaluation tab: each model's accuracy on the collected drawings, only when there are
     some (and never creating a database just by looking)."""
     if not feedback.default_exists():
         return
-    _, drawings, error = _read()
+    _, drawings, error = _read(everything=True)  # figures only: no drawing of anyone is shown
     if error:
         st.caption(error)
         return

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from app import canvas, feedback, figures, lesson_link
+from app import canvas, classes, feedback, figures, lesson_link
 from app.canvas import canvas_value  # noqa: F401  (tests import it from here to build canvas values)
 from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded, read_from  # noqa: F401  (the limits, for tests)
 from app.resources import load_classifier
@@ -310,6 +310,8 @@ def _panel(models: list[str], brush: int) -> None:
     # mouse-up to the painted Prediction took a median 290 ms with the canvas first, 266 ms so.
     with st.container(horizontal=True, gap="large"):
         with st.container(width=CANVAS_PX + 8):
+            if classes.joined():
+                classes.prompt()  # the digit the class's form asks for
             canvas_place, link_notice, upload_place = st.container(), st.container(), st.container()
             side = st.container() if show_network else None  # the presenter's reading and controls
         answer = st.container()
@@ -337,7 +339,10 @@ def _panel(models: list[str], brush: int) -> None:
                 steps = presenter.render(models, digit, side)
             else:
                 steps, charts = _predictions(models, digit)
-                feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
+                if classes.joined():  # "Keep it as a 3", into the class's data set
+                    classes.render_keep(digit, steps, feedback.canvas_strokes(digit), _clear_after_keep)
+                else:
+                    feedback.render(models, digit, steps)  # "Was this right?": saves only on a click
     with canvas_place:
         st.caption("Draw a digit:")
         _canvas_widget(brush)
@@ -361,7 +366,14 @@ def _panel(models: list[str], brush: int) -> None:
     _probability_charts(charts)
 
 
+def _clear_after_keep() -> None:
+    """A drawing was kept for the class: an empty canvas for the next digit asked for."""
+    canvas.clear(CANVAS_KEY, _edited)
+
+
 def render(models: list[str], brush: int = 20, *args) -> None:
     """models: names from mnist_core.MODEL_NAMES chosen in the sidebar ("mlp", "lenet5");
-    brush: the brush width in canvas pixels."""
+    brush: the brush width in canvas pixels. In a class (`app/classes.py`), its banner first."""
+    if classes.joined():
+        classes.banner()
     _panel(models, brush)

@@ -25,15 +25,18 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from app import figures, train_figures
+from app import classes, feedback, figures, roles, train_figures
 from app.data_cache import load_data
 from app.resources import SESSION_MODEL
-from mnist_core import live
+from mnist_core import classroom, live
+from mnist_core.collected import split_by_session
+from mnist_core.collection import CollectionError
 
 POLL_S = 1.0  # seconds between polls of a running job (each is also its heartbeat)
 NETWORKS = {"LeNet-5": "lenet5", "MLP": "mlp"}
 IMAGE_CHOICES = [1000, 3000, 6000, 12000, 30000, 58000]  # 58,000: all but the 2,000 held out (live_config)
 DEFAULT_IMAGES, DEFAULT_EPOCHS = 12000, 3
+MIN_CLASS_DRAWINGS = 20  # and two students: some train, others are held out whole
 CHOICE_LABEL = "Your trained model"  # the sidebar's model choice once this session has one
 BESIDE_LABEL = "Yours beside the app's"  # ... and yours beside the committed model of its kind
 
@@ -123,7 +126,12 @@ def sidebar_status() -> None:
 
 
 def _start() -> None:
-    """The Start button's callback: start a job in the shared slot, or say in one line why not."""
+    """The Start button's callback: start a job in the shared slot, or say in one line why not.
+    Who may train is checked here, not only by the button (`roles.may_train`)."""
+    allowed, why = roles.may_train()
+    if not allowed:
+        st.session_state["train_error"] = why
+        return
     data, error = load_data()
     if data is None:
         st.session_state["train_error"] = error
@@ -131,14 +139,60 @@ def _start() -> None:
     config = live.live_config(NETWORKS[st.session_state.get("train_model", "LeNet-5")],
                               int(st.session_state.get("train_images", DEFAULT_IMAGES)),
                               int(st.session_state.get("train_epochs", DEFAULT_EPOCHS)))
+    extra = heldout = None
+    if st.session_state.get("train_on_class") and _teaching():
+        extra, heldout, error = _class_split(_teaching())
+        if error:
+            st.session_state["train_error"] = error
+            return
     try:
-        job = training_slot().start(config, data, owner=_owner())
+        job = training_slot().start(config, data, owner=_owner(), extra=extra, heldout=heldout)
     except live.Busy as busy:
         st.session_state["train_error"] = (f"Another session's training is running ({busy.progress.summary()}); "
                                            "start yours when it ends.")
         return
     job.set_probe(st.session_state.get("input28"))
     st.session_state["train_job"] = job
+
+
+def _teaching() -> str | None:
+    """The class whose wall this session holds the key of (app/tabs/classroom.py), or None."""
+    code = st.session_state.get(classes.WALL_KEY)
+    return code if code and roles.teacher_keys().get(code) else None
+
+
+def _class_split(code: str):
+    """(the class's drawings to train on, (held-out images, labels), None), students on either side
+    whole (`collected.split_by_session`); or (None, None, one line) when there are too few."""
+    try:
+        drawn = classroom.class_set(feedback.open_collection(), code, roles.teacher_keys().get(code))
+    except (classroom.ClassError, CollectionError) as error:
+        return None, None, str(error)
+    if len(drawn) < MIN_CLASS_DRAWINGS or len(set(drawn.students)) < 2:
+        return None, None, (f"Class {classroom.display_code(code)} has {len(drawn)} drawings by "
+                            f"{len(set(drawn.students))} students: training on it needs {MIN_CLASS_DRAWINGS} "
+                            "drawings by two students or more (some are held out whole).")
+    train_index, held_index = split_by_session(drawn.students, seed=0)
+    held = drawn.subset(held_index)
+    return drawn.subset(train_index), (held.floats(), held.labels), None
+
+
+def _class_result(progress: live.Progress) -> None:
+    """With a class: the held-out students read by the network trained without them and with them."""
+    if not progress.phase:
+        return
+    before, after = progress.heldout_before, progress.heldout_after
+    cols = st.columns(2)
+    cols[0].metric("Held-out students, MNIST alone", "…" if before is None else f"{before:.0%}",
+                   help="The same network, same images and seed, trained first without the class's drawings.")
+    cols[1].metric("… with the class's drawings", "…" if after is None else f"{after:.0%}",
+                   delta=None if before is None or after is None else f"{(after - before) * 100:+.0f} points",
+                   delta_color="normal")
+    st.caption(f"Held out: {progress.heldout_count} drawings of students whose drawings it never trained on. "
+               f"Trained on: {progress.extra_count} drawings of the other students, each shown "
+               f"{progress.extra_repeats} times per epoch (so that they are about a tenth of what it learns "
+               "from), beside the MNIST images. Few drawings make a noisy figure: a few points either way "
+               "can be chance.")
 
 
 def _controls(disabled: bool) -> None:
@@ -247,6 +301,8 @@ def _panel() -> None:
             seconds, summary = f"{progress.elapsed:.0f} s", progress.summary()
             where = (f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/{progress.batches}"
                      if progress.state == "training" else summary[0].upper() + summary[1:])
+            if progress.phase:
+                where = f"{'1' if progress.phase == 'MNIST alone' else '2'} of 2, {progress.phase} · {where}"
             st.progress(progress.fraction, text=f"{where} · {seconds}", width="stretch")
             st.button("Cancel", key="train_cancel", icon=":material/stop_circle:", on_click=job.cancel)
     elif progress.state == "done":
@@ -265,6 +321,7 @@ def _panel() -> None:
                 "nothing is kept.", icon=":material/stop_circle:")
     else:
         st.error(f"Training failed: {progress.message}")
+    _class_result(progress)
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.plotly_chart(train_figures.curves(progress.points, progress.validation, progress.epochs),
@@ -282,9 +339,19 @@ def render(models: list[str] | None = None, *args) -> None:
     st.header("Watch it learn")
     st.caption("Train a fresh network on MNIST and watch its loss fall, its accuracy rise and its first layer "
                "change. Nothing it learns replaces the app's own models.")
+    allowed, why = roles.may_train()
+    if not allowed:
+        st.info(why, icon=":material/lock:")
+        return
     job, other = _own_job(), _other_job()
     running = job is not None and job.running
     _controls(disabled=running or other is not None)
+    if _teaching():
+        st.toggle(f"Train on MNIST and class {classroom.display_code(_teaching())}'s drawings", key="train_on_class",
+                  disabled=running or other is not None,
+                  help="Some students are held out whole; the same network is first trained on MNIST alone, and "
+                       "both are scored on the held-out students: does our data help the network read us? "
+                       "(Two trainings: twice as long.)")
     data, data_error = load_data()
     st.button("Start training", key="train_start", type="primary", icon=":material/play_arrow:", on_click=_start,
               disabled=running or other is not None or data is None)

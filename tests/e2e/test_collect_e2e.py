@@ -41,7 +41,7 @@ def test_confirm_then_counted_on_the_collected_tab(e2e_browser, collect_server):
         app.assert_no_exception(page)
 
         app.open_tab(page, "Collected")
-        app.wait_for_metrics(page, ["1"], label="Drawings", timeout=60_000)
+        app.wait_for_metrics(page, ["1"], label="Your drawings", timeout=60_000)
         app.wait_for_metrics(page, ["1"], label="Saved by you")
         assert app.error_texts(page) == []
 
