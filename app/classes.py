@@ -127,6 +127,13 @@ def _keep(digit, image28: np.ndarray, strokes: list | None, label: int, on_kept)
     on_kept()
 
 
+def show_notice() -> None:
+    """The one line left by a link that could not be opened or a refused keep, once."""
+    message = st.session_state.pop(NOTICE_KEY, None)
+    if message:
+        st.error(message, icon=":material/block:")
+
+
 def prompt() -> None:
     """Over the canvas: the digit the form asks for (and the one just kept)."""
     last = st.session_state.pop("class_kept_last", None)
@@ -139,9 +146,7 @@ def prompt() -> None:
 def render_keep(digit, steps, strokes: list | None, on_kept) -> None:
     """Under the predictions: keep the drawing as the digit asked for, or skip that digit.
     `on_kept()` is called after a drawing was kept (the Draw tab clears its canvas)."""
-    message = st.session_state.pop(NOTICE_KEY, None)
-    if message:
-        st.error(message, icon=":material/block:")
+    show_notice()
     if digit is None or steps is None or steps.empty:
         return
     with st.container(horizontal=True, gap="small", key="class_keep"):

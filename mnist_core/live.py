@@ -333,8 +333,10 @@ class TrainingJob:
     def _heldout_accuracy(self, model) -> float:
         """The share of the held-out students' drawings `model` reads right. A direct call of the
         Keras model in the training thread (no export for one read of a few hundred images)."""
+        from .models import keras
+
         images, labels = self.heldout
-        probabilities = np.asarray(model(np.asarray(images, np.float32), training=False))
+        probabilities = keras.ops.convert_to_numpy(model(np.asarray(images, np.float32), training=False))
         return float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
 
     def _should_stop(self) -> bool:

@@ -124,3 +124,37 @@ def test_progress_fraction_and_summary():
     calibrating = live.Progress("calibrating", "x", "mlp", 1000, 3, 3, 8, 8)
     assert calibrating.running and calibrating.fraction == 1
     assert calibrating.summary() == "calibrating on held-out drawings"
+
+
+def test_training_on_a_class_compares_with_mnist_alone_on_held_out_students(mnist):
+    """A class's drawings (here 60 test images by six "students"): the same network is trained on
+    MNIST alone first, then on MNIST and the trained students' drawings (repeated); both are scored
+    on the held-out students, and the second's figure is what its fast path reads too."""
+    from mnist_core.classroom import ClassSet
+    from mnist_core.collected import split_by_session
+
+    students = [f"s{i % 6}" for i in range(60)]
+    drawn = ClassSet("KP7Q4M", np.arange(60), mnist.x_test[:60], mnist.y_test[:60], students, [""] * 60, {})
+    train_index, held_index = split_by_session(students, seed=0)
+    held = drawn.subset(held_index)
+    assert not set(held.students) & set(drawn.subset(train_index).students)
+    job = live.TrainingSlot(heartbeat_timeout=None).start(small("mlp", epochs=1), mnist, owner="t",
+                                                          extra=drawn.subset(train_index),
+                                                          heldout=(held.floats(), held.labels))
+    first = wait_for(lambda p: p.heldout_before is not None, job)
+    assert first.phase == "MNIST and the class" and first.extra_count == len(train_index)
+    assert job.wait(TIMEOUT)
+    p = job.progress()
+    repeats = live.extra_repeats(600, len(train_index))
+    assert p.state == "done" and p.extra_repeats == repeats == 2 and p.heldout_count == len(held_index)
+    assert p.batches == int(np.ceil((600 + repeats * len(train_index)) / 128))  # the second phase's
+    assert p.points[0].step == 0 and [e for e, *_ in p.validation] == [1]  # the curves restarted
+    read = job.classifier.classify_batch(held.floats()).argmax(1)
+    assert p.heldout_after == pytest.approx(np.mean(read == held.labels), abs=1 / len(held_index))
+    assert 0 <= p.heldout_before <= 1
+
+
+def test_extra_repeats_make_a_class_about_a_tenth():
+    assert live.extra_repeats(12_000, 300) == 4  # 1,200 of 13,200
+    assert live.extra_repeats(12_000, 10) == live.MAX_REPEATS and live.extra_repeats(1_000, 5_000) == 1
+    assert live.extra_repeats(12_000, 0) == 1

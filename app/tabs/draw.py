@@ -374,6 +374,7 @@ def _clear_after_keep() -> None:
 def render(models: list[str], brush: int = 20, *args) -> None:
     """models: names from mnist_core.MODEL_NAMES chosen in the sidebar ("mlp", "lenet5");
     brush: the brush width in canvas pixels. In a class (`app/classes.py`), its banner first."""
+    classes.show_notice()
     if classes.joined():
         classes.banner()
     _panel(models, brush)
