@@ -148,6 +148,14 @@ def _mnist_backdrop():
     return data_stats(data.sha256, "train").mean_images, pca, index
 
 
+def _picture(drawn: classroom.ClassSet, i: int, pngs: dict[int, bytes]) -> bytes:
+    """Drawing `i`'s picture as PNG bytes (3x, crisp), encoded once per drawing id into `pngs`."""
+    drawing_id = int(drawn.ids[i])
+    if drawing_id not in pngs:
+        pngs[drawing_id] = class_figures.png(figs.montage(drawn.images[i][None], 1, scale=3))
+    return pngs[drawing_id]
+
+
 def _arrivals(drawn: classroom.ClassSet, pngs: dict[int, bytes]) -> dict:
     """What changes with every drawing: the counts, each model's accuracy, the newest drawings.
     `pngs` {drawing id: PNG bytes} keeps each drawing's picture, encoded once."""
@@ -155,10 +163,7 @@ def _arrivals(drawn: classroom.ClassSet, pngs: dict[int, bytes]) -> dict:
     students = class_wall.per_student(drawn.students, drawn.nicknames)
     newest = []
     for i in range(len(drawn) - 1, max(-1, len(drawn) - 1 - NEWEST), -1):
-        drawing_id = int(drawn.ids[i])
-        if drawing_id not in pngs:
-            pngs[drawing_id] = class_figures.png(figs.montage(drawn.images[i][None], 1, scale=3))
-        newest.append((drawing_id, pngs[drawing_id], f"{drawn.labels[i]} · {names[i]}"))
+        newest.append((int(drawn.ids[i]), _picture(drawn, i, pngs), f"{drawn.labels[i]} · {names[i]}"))
     return {
         "count": len(drawn), "students": len(students), "newest": newest,
         "accuracy": {name: r.accuracy for name, r in class_wall.model_readings(drawn).items()},
@@ -184,10 +189,7 @@ def _figures(drawn: classroom.ClassSet, pngs: dict[int, bytes]) -> dict:
     for name, r in class_wall.model_readings(drawn).items():
         look = []
         for i in class_wall.worth_a_look(r, drawn.labels):
-            drawing_id = int(drawn.ids[i])
-            if drawing_id not in pngs:
-                pngs[drawing_id] = class_figures.png(figs.montage(drawn.images[i][None], 1, scale=3))
-            look.append((pngs[drawing_id], f"{drawn.labels[i]} → {r.predicted[i]} ({r.confidence[i]:.0%})"))
+            look.append((_picture(drawn, i, pngs), f"{drawn.labels[i]} → {r.predicted[i]} ({r.confidence[i]:.0%})"))
         readings[name] = (figs.confusion(r.confusion, height=380), look)
     means = class_figures.means_picture(class_wall.class_means(drawn), mnist_means)
     return {"means": class_figures.png(means), "means_with_mnist": mnist_means is not None, "readings": readings,
