@@ -63,7 +63,7 @@ def _save_cached(path: Path, sha256: str, arrays: dict) -> None:
 def as_float(images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) uint8 (scaled by 1/255) or float images -> (N, 784) float32 rows."""
     images = np.asarray(images)
-    flat = images.reshape(len(images), -1)
+    flat = images.reshape(len(images), int(np.prod(images.shape[1:])))  # not -1: N may be 0 (a class yet empty)
     return flat.astype(np.float32) / 255 if flat.dtype == np.uint8 else flat.astype(np.float32)
 
 

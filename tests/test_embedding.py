@@ -36,6 +36,7 @@ def test_pca_map_covers_every_image_in_order(mnist, pca):
     np.testing.assert_allclose(pca.transform(mnist.x_test[:5]), pca.coords[60000:60005], atol=1e-4)
     np.testing.assert_allclose(pca.transform(mnist.x_test[:5].astype(np.float32) / 255), pca.coords[60000:60005],
                                atol=1e-4)
+    assert pca.transform(mnist.x_train[:0]).shape == (0, 2)  # none yet (a class's wall before its first drawing)
     assert 0.09 < pca.explained[0] < 0.11 and 0.06 < pca.explained[1] < 0.08  # MNIST's first two: ~9.7%, ~7.1%
 
 
