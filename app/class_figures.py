@@ -59,6 +59,34 @@ def counts_html(names: list[str], counts: list[int], title: str, colour: str = A
             f"overflow-x:auto'>{bars}</div></div>")
 
 
+def confusion_html(matrix: np.ndarray, colour: str = ACCENT) -> str:
+    """A (10, 10) int confusion matrix (rows: the digit asked for, columns: what was read) as an
+    HTML table, each count written in its cell: the diagonal tinted by its share of the row, the
+    mistakes in orange; empty cells left blank so that the mistakes stand out.
+
+    HTML rather than Plotly's heatmap: two heatmaps redrawn on every change of the wall held the
+    teacher's browser for about a second (headless Chromium, 2 cores), and the arrivals wait
+    behind it; a table is text."""
+    m = np.asarray(matrix, np.int64)
+    rows = []
+    for true in range(10):
+        total = int(m[true].sum()) or 1
+        cells = []
+        for read in range(10):
+            n = int(m[true, read])
+            if true == read:
+                style = f"background:color-mix(in srgb,{colour} {25 + 60 * n / total:.0f}%,transparent)" if n else ""
+            else:
+                style = "background:#f28e2b;color:#000;font-weight:bold" if n else ""
+            cells.append(f"<td style='{style}'>{n or ''}</td>")
+        rows.append(f"<tr><th>{true}</th>{''.join(cells)}</tr>")
+    head = "".join(f"<th>{d}</th>" for d in range(10))
+    style = ("<style>.wall-confusion{border-collapse:collapse;width:100%;font-size:0.95rem}"
+             ".wall-confusion td,.wall-confusion th{height:1.9rem;text-align:center;padding:0;"
+             "border:1px solid rgba(128,128,128,.25)}</style>")
+    return (f"{style}<table class='wall-confusion'><tr><th>asked ↓ read →</th>{head}</tr>{''.join(rows)}</table>")
+
+
 def means_picture(class_means: np.ndarray, mnist_means: np.ndarray | None) -> np.ndarray:
     """The class's mean image of each digit (top row) over MNIST's (bottom row, when given):
     (10, 28, 28) float32 in [0, 1] each -> one uint8 picture for `st.image`."""
@@ -74,7 +102,9 @@ def class_on_map(coords: np.ndarray, labels: np.ndarray, class_coords: np.ndarra
     # one trace for MNIST's points, coloured per digit (ten traces took 20 ms more to build, on
     # every change of the wall); the class's digits are written in the same colours
     steps = [[edge, colour] for d, colour in enumerate(DIGIT_COLOURS) for edge in (d / 10, (d + 1) / 10)]
-    traces = [go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="MNIST (a colour per digit)",
+    # SVG, not WebGL: without a GPU (headless Chromium, many classroom laptops) WebGL is drawn in
+    # software, slower than SVG for these few thousand points
+    traces = [go.Scatter(x=coords[:, 0], y=coords[:, 1], mode="markers", name="MNIST (a colour per digit)",
                            marker=dict(size=3, color=np.asarray(labels, np.float32), colorscale=steps, cmin=-0.5,
                                        cmax=9.5, opacity=0.35), hoverinfo="skip")]
     traces.append(go.Scatter(x=class_coords[:, 0], y=class_coords[:, 1], mode="text", name="the class",

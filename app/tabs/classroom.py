@@ -30,7 +30,7 @@ from mnist_core.collection import CollectionError
 WALL_SECONDS = 1  # a kept drawing is on the wall within 3 s (the issue's goal) on a busy 2-core server
 FIGURES_SECONDS = 5  # the means, confusion matrices and map are refreshed (and rebuilt) this often
 NEWEST = 24  # drawings shown with a Hide button
-MAP_POINTS = 3_000  # MNIST images on the map behind the class's
+MAP_POINTS = 1_000  # MNIST images on the map behind the class's
 TOUCH_SECONDS = 600  # how often an open wall tells the database the class is in use
 
 
@@ -182,15 +182,14 @@ def _figures(drawn: classroom.ClassSet, pngs: dict[int, bytes]) -> dict:
     mnist_means = map_figure = None
     if backdrop is not None:
         mnist_means, pca, index = backdrop
-        if len(drawn):
-            map_figure = class_figures.class_on_map(pca.coords[index], pca.labels[index], pca.transform(drawn.images),
-                                                    drawn.labels, names)
+        map_figure = class_figures.class_on_map(pca.coords[index], pca.labels[index], pca.transform(drawn.images),
+                                                drawn.labels, names)
     readings = {}
     for name, r in class_wall.model_readings(drawn).items():
         look = []
         for i in class_wall.worth_a_look(r, drawn.labels):
             look.append((_picture(drawn, i, pngs), f"{drawn.labels[i]} → {r.predicted[i]} ({r.confidence[i]:.0%})"))
-        readings[name] = (figs.confusion(r.confusion, height=380), look)
+        readings[name] = (class_figures.confusion_html(r.confusion), look)
     means = class_figures.means_picture(class_wall.class_means(drawn), mnist_means)
     return {"means": class_figures.png(means), "means_with_mnist": mnist_means is not None, "readings": readings,
             "map": map_figure}
@@ -274,9 +273,13 @@ def _figures_part(code: str) -> None:
     """The wall's figures, every FIGURES_SECONDS: the mean images beside MNIST's, each model's
     confusion matrix and the drawings worth a look, the map."""
     cache = _failed(code, figures=True)
-    if cache is None or not cache["arrivals"]["count"]:
+    if cache is None:
         return
     figures = cache["figures"]
+    if not cache["arrivals"]["count"]:  # the map alone, MNIST's points waiting for the class's
+        if figures["map"] is not None:
+            st.plotly_chart(figures["map"], config=figs.CONFIG, key="wall_map")
+        return
     st.markdown("**The class's mean image of each digit**" + (" (top) **and MNIST's** (bottom, 60,000 training images)"
                                                               if figures["means_with_mnist"] else ""))
     st.image(figures["means"], width="stretch")
@@ -285,7 +288,7 @@ def _figures_part(code: str) -> None:
         with col:
             st.markdown(f"**{figs.MODEL_LABELS.get(name, name)} on the class** (rows: the digit asked for; "
                         "columns: what it read)")
-            st.plotly_chart(confusion, config=figs.CONFIG, key=f"wall_confusion_{name}")
+            st.html(confusion)
             if look:
                 st.markdown("Worth a look: misread first, then the least sure (asked → read, its confidence)")
                 with st.container(horizontal=True, gap="small"):
