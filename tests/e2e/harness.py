@@ -102,6 +102,15 @@ def _log_tail(path: Path, n: int = 4000) -> str:
         return "<no log>"
 
 
+def wait_for_log(url: ServerURL, text: str, timeout_s: float = 120.0) -> str:
+    """Wait until the server's log (``url.log_path``) holds `text`; returns the log (whether or
+    not it came within `timeout_s`, so that the caller's assertion shows it)."""
+    deadline = time.monotonic() + timeout_s
+    while text not in (log := _log_tail(url.log_path, n=1_000_000)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return log
+
+
 def _stop_process_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
     if proc.poll() is not None:
         return

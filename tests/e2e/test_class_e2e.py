@@ -33,10 +33,20 @@ def _env(collection: str) -> dict:
     return env
 
 
+@contextlib.contextmanager
+def warmed_server(collection: str):
+    """An app server on `collection`, once its warm-up (app/serve.py) has finished: a teacher
+    starts a class on a server that is up, not on one still computing its figures on both cores,
+    which the first keeps would otherwise wait behind."""
+    with harness.start_streamlit(app.APP, cwd=app.ROOT, env=_env(collection)) as url:
+        assert "warm: data figures" in harness.wait_for_log(url, "warm: data figures"), app.server_log_tail(url)
+        yield url
+
+
 @pytest.fixture(scope="module")
 def class_server(e2e_playwright, tmp_path_factory):
     db = tmp_path_factory.mktemp("class") / "collected.sqlite3"
-    with harness.start_streamlit(app.APP, cwd=app.ROOT, env=_env(str(db))) as url:
+    with warmed_server(str(db)) as url:
         yield url, str(db)
 
 
@@ -171,8 +181,7 @@ def test_two_servers_one_postgresql(e2e_browser):
                 pytest.fail(f"PostgreSQL needed in CI: {error}")
             pytest.skip(str(error))
         db = create_database(base, "class_two_servers")
-        with harness.start_streamlit(app.APP, cwd=app.ROOT, env=_env(db)) as first, \
-                harness.start_streamlit(app.APP, cwd=app.ROOT, env=_env(db)) as second:
+        with warmed_server(db) as first, warmed_server(db) as second:
             teacher, code = start_class(e2e_browser, first)
             students = [join(e2e_browser, second, code), join(e2e_browser, second, code), join(e2e_browser, first, code)]
             try:

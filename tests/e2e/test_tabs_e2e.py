@@ -9,6 +9,7 @@ tabs only show the no-data message and the test fails, saying so.
 from __future__ import annotations
 
 import app_support as app
+import harness
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -42,11 +43,7 @@ def _section(page, tabs_key: str, name: str, *waits: str) -> None:
 
 def test_the_server_warms_the_models_and_the_data_figures_when_it_starts(app_url):
     """`app/serve.py`'s warm-up runs both steps, in this order, and says so in the server log."""
-    import time
-
-    deadline = time.monotonic() + 120
-    while "warm: data figures" not in (log := app_url.log_path.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    log = harness.wait_for_log(app_url, "warm: data figures")
     assert "warm-up failed" not in log, app.server_log_tail(app_url)
     first, data = log.find("warm: the first page's modules and models ready"), log.find("warm: data figures ready")
     assert 0 <= first < data, app.server_log_tail(app_url)
