@@ -442,6 +442,7 @@ def screenshot_page(page: Any, path: Path, *, width: int = 1400, max_height: int
     height = int(min(max(height, old["height"]), max_height))
     try:
         page.mouse.move(width - 8, 8)  # off the canvas toolbar and the sidebar's collapse button (hover-only)
+        page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0)")  # from the top
         if height != old["height"] or width != old["width"]:
             page.set_viewport_size({"width": width, "height": height})
             page.wait_for_timeout(700)  # plotly re-lays out its charts on resize
