@@ -538,8 +538,10 @@ class Collection:
         return Drawing(**values)
 
     def images(self, *, session: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """All saved drawings, oldest first: ((N, 28, 28) uint8 0..255, (N,) uint8 labels 0..9)."""
-        query = sa.select(drawings.c.image28, drawings.c.label).order_by(drawings.c.id)
+        """All saved drawings, oldest first: ((N, 28, 28) uint8 0..255, (N,) uint8 labels 0..9).
+        A drawing a class's teacher hid is left out: what the exports and `--extra` training get."""
+        query = sa.select(drawings.c.image28, drawings.c.label).where(drawings.c.hidden.is_(False)) \
+            .order_by(drawings.c.id)
         if session is not None:
             query = query.where(drawings.c.session == _session(session))
         with self.transaction() as conn:
@@ -561,7 +563,8 @@ class Collection:
     # ------------------------------------------------------------ export
 
     def export(self, folder: str | os.PathLike, format: str = "idx", *, compress: bool = False) -> list[Path]:
-        """Write every drawing (oldest first) as MNIST-format files into `folder` (created if missing).
+        """Write every drawing but the hidden ones (oldest first) as MNIST-format files into `folder`
+        (created if missing).
 
         format="idx": ``collected-images-idx3-ubyte`` (magic 0x00000803, dims N x 28 x 28) and
         ``collected-labels-idx1-ubyte`` (magic 0x00000801, dim N), uint8 like MNIST's own files;
