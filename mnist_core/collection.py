@@ -550,9 +550,12 @@ class Collection:
         return x, np.array([r.label for r in rows], dtype=np.uint8)
 
     def counts(self, *, session: str | None = None) -> Counts:
-        """How many drawings per digit (all ten) and per UTC day; only `session`'s if given."""
+        """How many drawings per digit (all ten) and per UTC day, the hidden ones left out as in
+        `images`; only `session`'s if given."""
         day = sa.func.date(drawings.c.created_at)
-        mine = [drawings.c.session == _session(session)] if session is not None else []
+        mine = [drawings.c.hidden.is_(False)]
+        if session is not None:
+            mine.append(drawings.c.session == _session(session))
         with self.transaction() as conn:
             digits = dict(conn.execute(sa.select(drawings.c.label, sa.func.count()).where(*mine)
                                        .group_by(drawings.c.label)).all())
