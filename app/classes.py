@@ -13,6 +13,7 @@ Per session (`st.session_state`):
     class_asked    the digit asked for next (0..9).
     class_link     the `class` value of the address already handled (a link is read once).
     class_notice   one line to show once (a link that could not be opened, a refused keep).
+    class_keeps    how many keeps this session's clicks made (`keep_record`: one per click).
 The student's id is the collection's session id (`feedback.session_id`): random, no name.
 """
 
@@ -29,6 +30,7 @@ from mnist_core.collection import CollectionError
 CLASS_KEY = "class_code"
 ASKED_KEY = "class_asked"
 NOTICE_KEY = "class_notice"
+KEEPS_KEY = "class_keeps"  # how many drawings this session's Keep clicks kept
 WALL_KEY = "wall_code"  # the class whose wall this session shows (app/tabs/classroom.py)
 STRIP_SECONDS = 3  # how often a student's page looks for drawings the teacher hid, or the class's end
 
@@ -106,25 +108,36 @@ def _next() -> None:
     st.session_state[ASKED_KEY] = (asked() + 1) % 10
 
 
-def _keep(digit, image28: np.ndarray, strokes: list | None, label: int, on_kept) -> None:
+def _keep(digit, image28: np.ndarray, strokes: list | None, label: int, on_kept, serial: int) -> None:
     """"Keep it as a 3": save the drawing into the class (refused once the class has ended)."""
+    if keep_record(lambda: feedback.record(digit, image28, strokes), label, serial):
+        on_kept()
+
+
+def keep_record(make_record, label: int, serial: int) -> bool:
+    """Save `make_record()` (`feedback.record`'s dict) into the joined class as `label`, once per
+    `serial`: the session's count of keeps when the Keep button was drawn. Streamlit calls a click's
+    callback a second time when another rerun (the canvas's, a poll's) interrupts the run the click
+    started; that call finds the count moved on and keeps nothing (a class of 30 kept 2 doubles
+    without it, tests/class_check.py). True when the drawing was kept."""
     code = joined()
-    if code is None:
-        return
-    record = feedback.record(digit, image28, strokes)
+    if code is None or st.session_state.get(KEEPS_KEY, 0) != serial:
+        return False
+    st.session_state[KEEPS_KEY] = serial + 1
+    record = make_record()
     try:
         classroom.add(feedback.open_collection(), code, record["image28"], label, student=feedback.session_id(),
                       nickname=st.session_state.get("class_nickname"), strokes=record["strokes"],
                       predictions=record["predictions"], source=record["source"])
     except classroom.ClassClosed as error:
         _notice(f"Not kept: {error}")
-        return
+        return False
     except CollectionError as error:
         _notice(f"Not kept: {error}")
-        return
+        return False
     st.session_state["class_kept_last"] = label
     _next()
-    on_kept()
+    return True
 
 
 def show_notice() -> None:
@@ -149,9 +162,10 @@ def render_keep(digit, steps, strokes: list | None, on_kept) -> None:
     show_notice()
     if digit is None or steps is None or steps.empty:
         return
+    serial = st.session_state.get(KEEPS_KEY, 0)
     with st.container(horizontal=True, gap="small", key="class_keep"):
         st.button(f"Keep it as a {asked()}", key="class_keep_button", type="primary", icon=":material/add_task:",
-                  on_click=_keep, args=(digit, steps.image, strokes, asked(), on_kept))
+                  on_click=_keep, args=(digit, steps.image, strokes, asked(), on_kept, serial))
         st.button(f"Skip the {asked()}", key="class_skip", on_click=_next)
     st.caption("Keeping saves this drawing for your class: its strokes, the 28×28 input, the digit asked for, each "
                "model's answer, the time, your nickname if you typed one, and a random id of this visit (no name). "

@@ -89,7 +89,11 @@ def _fail(what: str, error: CollectionError) -> None:
 def save_drawing(key: str, image28: np.ndarray, label: int, *, strokes=None, predictions: dict | None = None,
                  source: str = "canvas") -> bool:
     """Save one drawing (`Collection.add`'s arguments) with this session's id, and remember it as
-    saved under `key`. False when it failed: its one line is left for `show_error`."""
+    saved under `key`. False when it failed: its one line is left for `show_error`.
+    A second call for the drawing already saved with that label saves nothing: Streamlit calls a
+    click's callback again when another rerun interrupts the run the click started."""
+    if saved().get(key, (None, None))[1] == int(label):
+        return True
     try:
         new_id = open_collection().add(image28, label, strokes=strokes, predictions=predictions,
                                        session=session_id(), source=source)

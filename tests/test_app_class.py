@@ -163,3 +163,25 @@ def test_a_broken_database_is_one_line_when_starting_a_class(db):
     at.session_state["tab"] = "Class"
     click(run(at), "class_start")
     assert len(at.error) == 1 and "cannot be started" in at.error[0].value
+
+
+def _keep_twice(code: str) -> None:
+    """A page that joins class `code` and calls one Keep click's callback twice, as Streamlit does
+    when another rerun interrupts the run the click started."""
+    import numpy as np
+    import streamlit as st
+
+    from app import classes
+
+    st.session_state["class_code"] = code
+    record = {"image28": np.full((28, 28), 0.5, np.float32), "strokes": None, "predictions": {}, "source": "canvas"}
+    st.session_state["kept"] = [classes.keep_record(lambda: record, 0, 0) for _ in range(2)]
+
+
+def test_a_click_called_back_twice_keeps_one_drawing(db):
+    with Collection(db) as c:
+        code = classroom.start(c).code
+    at = AppTest.from_function(_keep_twice, args=(code,)).run()
+    assert not at.exception and at.session_state["kept"] == [True, False]
+    with Collection(db) as c:
+        assert [r.label for r in c.records()] == [0]

@@ -238,3 +238,21 @@ def test_collected_tab_scores_the_model_trained_in_this_session(app, db, mnist):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Your trained model accuracy"] == f"{(20 - wrong) / 20:.1%}"
     assert f"**Your trained model: {wrong} misread**" in [m.value for m in app.markdown]
+
+
+def _save_twice() -> None:
+    """One "Yes, it's a 7" click's callback called twice, as Streamlit does when another rerun
+    interrupts the run the click started."""
+    import numpy as np
+    import streamlit as st
+
+    from app import feedback
+
+    image = np.full((28, 28), 0.5, np.float32)
+    st.session_state["saved_ok"] = [feedback.save_drawing("drawing-1", image, 7) for _ in range(2)]
+
+
+def test_a_click_called_back_twice_saves_one_row(db):
+    at = AppTest.from_function(_save_twice).run()
+    assert not at.exception and at.session_state["saved_ok"] == [True, True]
+    assert [r.label for r in rows(db)] == [7]
