@@ -13,7 +13,7 @@ Per session (`st.session_state`):
     class_asked    the digit asked for next (0..9).
     class_link     the `class` value of the address already handled (a link is read once).
     class_notice   one line to show once (a link that could not be opened, a refused keep).
-    class_keeps    how many keeps this session's clicks made (`keep_record`: one per click).
+    class_kept_drawings  the keys of the drawings this session kept (`keep_record`: each once).
 The student's id is the collection's session id (`feedback.session_id`): random, no name.
 """
 
@@ -30,7 +30,7 @@ from mnist_core.collection import CollectionError
 CLASS_KEY = "class_code"
 ASKED_KEY = "class_asked"
 NOTICE_KEY = "class_notice"
-KEEPS_KEY = "class_keeps"  # how many drawings this session's Keep clicks kept
+KEPT_KEYS = "class_kept_drawings"  # the drawings this session kept (their `Digit.key`)
 WALL_KEY = "wall_code"  # the class whose wall this session shows (app/tabs/classroom.py)
 STRIP_SECONDS = 3  # how often a student's page looks for drawings the teacher hid, or the class's end
 
@@ -108,22 +108,27 @@ def _next() -> None:
     st.session_state[ASKED_KEY] = (asked() + 1) % 10
 
 
-def _keep(digit, image28: np.ndarray, strokes: list | None, label: int, on_kept, serial: int) -> None:
+def _keep(digit, image28: np.ndarray, strokes: list | None, label: int, on_kept) -> None:
     """"Keep it as a 3": save the drawing into the class (refused once the class has ended)."""
-    if keep_record(lambda: feedback.record(digit, image28, strokes), label, serial):
+    if keep_record(lambda: feedback.record(digit, image28, strokes), label, digit.key):
         on_kept()
 
 
-def keep_record(make_record, label: int, serial: int) -> bool:
-    """Save `make_record()` (`feedback.record`'s dict) into the joined class as `label`, once per
-    `serial`: the session's count of keeps when the Keep button was drawn. Streamlit calls a click's
-    callback a second time when another rerun (the canvas's, a poll's) interrupts the run the click
-    started; that call finds the count moved on and keeps nothing (a class of 30 kept 2 doubles
-    without it, tests/class_check.py). True when the drawing was kept."""
+def kept_keys() -> list[str]:
+    """The keys (`Digit.key`, a hash of the pixels) of the drawings this session kept."""
+    return st.session_state.setdefault(KEPT_KEYS, [])
+
+
+def keep_record(make_record, label: int, drawing_key: str) -> bool:
+    """Save `make_record()` (`feedback.record`'s dict) into the joined class as `label`, unless the
+    drawing `drawing_key` is kept already. On a busy server (a class of 30, tests/class_check.py)
+    Streamlit called a click's callback a second time when another rerun interrupted the run the
+    click started (2 drawings kept twice), and such a rerun could bring the canvas's value from
+    before the keep cleared it back (the kept drawing offered as the next digit). True when kept."""
     code = joined()
-    if code is None or st.session_state.get(KEEPS_KEY, 0) != serial:
+    if code is None or drawing_key in kept_keys():
         return False
-    st.session_state[KEEPS_KEY] = serial + 1
+    kept_keys().append(drawing_key)
     record = make_record()
     try:
         classroom.add(feedback.open_collection(), code, record["image28"], label, student=feedback.session_id(),
@@ -162,10 +167,12 @@ def render_keep(digit, steps, strokes: list | None, on_kept) -> None:
     show_notice()
     if digit is None or steps is None or steps.empty:
         return
-    serial = st.session_state.get(KEEPS_KEY, 0)
+    if digit.key in kept_keys():  # a value of the canvas from before the keep cleared it (see keep_record)
+        st.caption("This drawing is kept. Draw the next digit asked for.")
+        return
     with st.container(horizontal=True, gap="small", key="class_keep"):
         st.button(f"Keep it as a {asked()}", key="class_keep_button", type="primary", icon=":material/add_task:",
-                  on_click=_keep, args=(digit, steps.image, strokes, asked(), on_kept, serial))
+                  on_click=_keep, args=(digit, steps.image, strokes, asked(), on_kept))
         st.button(f"Skip the {asked()}", key="class_skip", on_click=_next)
     st.caption("Keeping saves this drawing for your class: its strokes, the 28×28 input, the digit asked for, each "
                "model's answer, the time, your nickname if you typed one, and a random id of this visit (no name). "

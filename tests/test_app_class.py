@@ -175,7 +175,7 @@ def _keep_twice(code: str) -> None:
 
     st.session_state["class_code"] = code
     record = {"image28": np.full((28, 28), 0.5, np.float32), "strokes": None, "predictions": {}, "source": "canvas"}
-    st.session_state["kept"] = [classes.keep_record(lambda: record, 0, 0) for _ in range(2)]
+    st.session_state["kept"] = [classes.keep_record(lambda: record, 0, "drawing-1") for _ in range(2)]
 
 
 def test_a_click_called_back_twice_keeps_one_drawing(db):
@@ -185,3 +185,16 @@ def test_a_click_called_back_twice_keeps_one_drawing(db):
     assert not at.exception and at.session_state["kept"] == [True, False]
     with Collection(db) as c:
         assert [r.label for r in c.records()] == [0]
+
+
+def test_the_kept_drawing_coming_back_is_not_offered_again(db):
+    """A rerun can bring back the canvas's value from before the keep cleared it: the same pixels
+    must not be kept again as the next digit asked for."""
+    teacher, code = teacher_page()
+    ana = page(**{"class": code})
+    keep(ana, 0)
+    draw(ana, drawing(0))  # the very drawing just kept, sent again
+    assert not keys(ana, "class_keep_button") and any("is kept" in c.value for c in ana.caption)
+    keep(ana, 1)
+    with Collection(db) as c:
+        assert sorted(r.label for r in c.records()) == [0, 1]
