@@ -128,18 +128,15 @@ def keep_record(make_record, label: int, drawing_key: str) -> bool:
     code = joined()
     if code is None or drawing_key in kept_keys():
         return False
-    kept_keys().append(drawing_key)
     record = make_record()
     try:
         classroom.add(feedback.open_collection(), code, record["image28"], label, student=feedback.session_id(),
                       nickname=st.session_state.get("class_nickname"), strokes=record["strokes"],
                       predictions=record["predictions"], source=record["source"])
-    except classroom.ClassClosed as error:
+    except (classroom.ClassClosed, CollectionError) as error:
         _notice(f"Not kept: {error}")
         return False
-    except CollectionError as error:
-        _notice(f"Not kept: {error}")
-        return False
+    kept_keys().append(drawing_key)  # only once saved: a refused keep can be tried again
     st.session_state["class_kept_last"] = label
     _next()
     return True

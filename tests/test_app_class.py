@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from core_helpers import drawing
 from mnist_core import classroom
-from mnist_core.collection import Collection
+from mnist_core.collection import Collection, CollectionError
 from test_app_draw import APP, TIMEOUT, draw, models_dir, run  # noqa: F401 (models_dir: a fixture)
 
 
@@ -198,3 +198,21 @@ def test_the_kept_drawing_coming_back_is_not_offered_again(db):
     keep(ana, 1)
     with Collection(db) as c:
         assert sorted(r.label for r in c.records()) == [0, 1]
+
+
+def test_a_keep_refused_by_the_database_can_be_tried_again(db, monkeypatch):
+    teacher, code = teacher_page()
+    ana = page(**{"class": code})
+    add = classroom.add
+
+    def unreachable(*args, **kwargs):
+        raise CollectionError("the database is unreachable")
+
+    monkeypatch.setattr(classroom, "add", unreachable)
+    keep(ana, 0)
+    assert any("Not kept" in e.value for e in ana.error)
+    monkeypatch.setattr(classroom, "add", add)
+    assert keys(ana, "class_keep_button")  # offered again, not "This drawing is kept"
+    click(ana, "class_keep_button")
+    with Collection(db) as c:
+        assert [r.label for r in c.records()] == [0]
