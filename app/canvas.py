@@ -41,7 +41,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_core.canvas_paths import drawing_problem
+from mnist_core.pen.canvas_paths import drawing_problem
 
 COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"  # the name the package registers
 NO_TOOLBAR = ".dc-toolbar { display: none !important; }"  # beats the inline display:flex the JS sets

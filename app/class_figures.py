@@ -1,5 +1,5 @@
 """Plotly figures and pictures for a class's wall (app/tabs/classroom.py): they only lay out what
-`mnist_core.class_wall` computed."""
+`mnist_core.collection.class_wall` computed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A student in a class (`mnist_core.classroom`): joining from the link, the form that asks for each
+"""A student in a class (`mnist_core.collection.classroom`): joining from the link, the form that asks for each
 digit in turn, keeping a drawing, and the student's own kept drawings.
 
 The join link is the app's address with `?class=CODE`. It opens the Draw tab in the class: a
@@ -24,8 +24,8 @@ import streamlit as st
 
 from app import feedback, roles
 from app.data_figures import montage
-from mnist_core import classroom
-from mnist_core.collection import CollectionError
+from mnist_core.collection import classroom
+from mnist_core.collection.database import CollectionError
 
 CLASS_KEY = "class_code"
 ASKED_KEY = "class_asked"

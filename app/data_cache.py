@@ -13,17 +13,9 @@ import numpy as np
 import streamlit as st
 
 from app.resources import load_classifier
-from mnist_core import (
-    MODEL_NAMES,
-    DataCorrupt,
-    DataUnavailable,
-    bench,
-    comparison,
-    embedding,
-    load_mnist,
-    robustness,
-    stats,
-)
+from mnist_core import MODEL_NAMES, DataCorrupt, DataUnavailable, load_mnist
+from mnist_core.datasets import embedding, stats
+from mnist_core.evaluation import bench, comparison, robustness
 
 CURRENT_DRAWING = "input28"  # st.session_state key the Draw tab fills: (28, 28) float32 in [0, 1] or None
 
@@ -117,7 +109,7 @@ def test_metrics(name: str, model_sha256: str, data_sha256: str) -> dict:
 @st.cache_data(show_spinner="Timing the models…", max_entries=8)
 def latency(name: str, model_sha256: str, repeat: int = 15) -> float:
     """Median ms of `Classifier.classify` on the app's 280x280 canvas as the browser sends it
-    (preprocessing included), timed by `mnist_core.bench`."""
+    (preprocessing included), timed by `mnist_core.evaluation.bench`."""
     del model_sha256
     classifier, drawing = load_classifier(name)[0], bench.canvas_drawing()
     return bench.median_ms(lambda: classifier.classify(drawing, bench.CANVAS_BACKGROUND), repeat)

@@ -240,7 +240,7 @@ FEW = 30  # a reliability bin with fewer drawings than this is a hollow dot: too
 def reliability_diagram(calibrations: dict[str, dict], height: int = 380) -> go.Figure:
     """Each model's reliability on held-out real drawings, before and after temperature scaling:
     mean confidence (x) against accuracy (y) per confidence bin, from the cards' "calibration"
-    (`mnist_core.calibration.summary`: "edges", "confidence", "accuracy", "count" per bin). The
+    (`mnist_core.reading.calibration.summary`: "edges", "confidence", "accuracy", "count" per bin). The
     diagonal is a model whose "90 %" is right 90 % of the time. A dot's area grows with its bin's
     drawings, its count is written beside it, and bins with fewer than FEW drawings are hollow."""
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color=MUTED, dash="dot"),

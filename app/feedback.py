@@ -1,5 +1,5 @@
 """"Was this right?": under the Draw tab's predictions, the user confirms the reading or gives the
-right digit, and only then is the drawing saved to the collection (`mnist_core.collection`).
+right digit, and only then is the drawing saved to the collection (`mnist_core.collection.database`).
 The Numbers tab saves each digit of a number it read the same way (`save_drawing`, `answers`,
 `undo_saved`).
 
@@ -23,8 +23,8 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from mnist_core.classifier import MODEL_NAMES
-from mnist_core.collection import ENV_VAR, Collection, CollectionError
+from mnist_core.collection.database import ENV_VAR, Collection, CollectionError
+from mnist_core.reading.classifier import MODEL_NAMES
 
 SESSION_KEY = "collect_session"
 SAVED_KEY = "collect_saved"

@@ -17,7 +17,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from mnist_core.preprocess import CENTRE, Preprocessed
+from mnist_core.imaging.preprocess import CENTRE, Preprocessed
 
 
 
@@ -112,7 +112,7 @@ def input_heatmap(image28: np.ndarray, height: int = 250) -> go.Figure:
 
 
 def preprocessing_strip(steps: Preprocessed, first_title: str = "1 · drawing", height: int = 250) -> go.Figure:
-    """The MNIST preprocessing as four pictures side by side, from `mnist_core.preprocess`:
+    """The MNIST preprocessing as four pictures side by side, from `mnist_core.imaging.preprocess`:
     the ink with its bounding box, the crop, the 20x20 fit, and the 28x28 field with the
     centre of mass (red x) on the centre (crossing lines) and the 20x20 box's place (dashed).
 
@@ -173,7 +173,7 @@ def _grey_picture(ink: np.ndarray, size: tuple[int, int], resample) -> Image.Ima
 
 def photo_pictures(steps: Preprocessed, marks: tuple = (), side: int = 180) -> list:
     """The photo path's steps before the MNIST ones, as four pictures for `st.image`, from
-    `mnist_core.photo`: the light flattened, the ink found, the printed lines removed (in red),
+    `mnist_core.imaging.photo`: the light flattened, the ink found, the printed lines removed (in red),
     the digit chosen (full white, blue box; the rest of the ink dim, other marks that could be
     a digit in orange boxes).
 
@@ -204,7 +204,7 @@ def photo_pictures(steps: Preprocessed, marks: tuple = (), side: int = 180) -> l
 
 def preprocessing_pictures(steps: Preprocessed, side: int = 180) -> list[np.ndarray]:
     """The MNIST preprocessing as four (side, w, 3) uint8 pictures for `st.image`, from
-    `mnist_core.preprocess`: the ink with its bounding box; the crop; the 20x20 fit, pixel by
+    `mnist_core.imaging.preprocess`: the ink with its bounding box; the crop; the 20x20 fit, pixel by
     pixel; the 28x28 input with the centre (crossing lines), its centre of mass (x) and where
     the 20x20 box sits (thin frame). The Plotly `preprocessing_strip` shows the same with hover
     values, but the browser takes tens of milliseconds to draw it: this is for every stroke.
@@ -358,7 +358,7 @@ def kernel_tiles(kernels: np.ndarray, layer: str, columns: int = 3, tile_px: int
 def connection_table(matrix: np.ndarray, rows: str = "S2", columns: str = "C3") -> go.Figure:
     """Which input maps (rows) each output map (columns) is connected to, as a small matrix.
 
-    matrix: (in_maps, out_maps) bool (`mnist_core.models.connection_matrix()`).
+    matrix: (in_maps, out_maps) bool (`mnist_core.networks.models.connection_matrix()`).
     """
     z = np.asarray(matrix, np.float32)
     trace = go.Heatmap(z=z, colorscale=[[0, "#1e2128"], [1, ACCENT]], zmin=0, zmax=1, showscale=False, xgap=2, ygap=2,

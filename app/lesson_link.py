@@ -2,7 +2,7 @@
 
     ?model=lenet5&view=presenter&d=1YxRhXcBopG82kXEHowjTPCYGAGeSExY&layer=C3&map=9&detail=map
 
-`d` is the drawing's strokes as `mnist_core.lesson.encode` writes them; `model` is lenet5, mlp or
+`d` is the drawing's strokes as `mnist_core.pen.lesson.encode` writes them; `model` is lenet5, mlp or
 both; `view` is presenter or draw; `layer`, `map` and `detail` (map or why) are the presenter's
 choice (a layer of the link's model(s), a map it has). Every parameter may be left out (links
 made before `layer`, `map` and `detail` existed open as before, with the default choice). The URL is rewritten as the user draws (`sync_drawing`, from
@@ -27,7 +27,7 @@ import re
 import streamlit as st
 
 from app.presenter_figures import MAP_COUNTS, MAP_LAYERS, default_layer
-from mnist_core import lesson
+from mnist_core.pen import lesson
 
 MODEL_PARAMS = {"LeNet-5": "lenet5", "MLP": "mlp", "Both side by side": "both"}  # sidebar choice -> URL
 VIEWS = ("draw", "presenter")

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.figures import ACCENT, INK, MARK, _image_axes, _layout, mosaic, png_data_uri
-from mnist_core.numbers import DigitReading
+from mnist_core.reading.numbers import DigitReading
 
 LOW_CONFIDENCE = 0.5  # a digit read with less confidence than this is boxed in red
 

@@ -245,7 +245,7 @@ def contrast_figure(label: int, other: int, label_map: np.ndarray, other_map: np
     each over the digit's outline (grey line). One symmetric colour scale per panel: red, more
     ink here raises that score (or, in the difference, favours `label`), blue lowers it.
 
-    label_map, other_map, difference: (28, 28) float32 (`mnist_core.explain.contrast`);
+    label_map, other_map, difference: (28, 28) float32 (`mnist_core.reading.explain.contrast`);
     input28: (28, 28) float32. titles: False leaves them to `labels_html(contrast_titles(...), *CONTRAST)`.
     """
     layout = _layout(height, margin=dict(l=4, r=4, t=48 if titles else 4, b=4), font=dict(size=17),

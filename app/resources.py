@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_core.classifier import MODELS_DIR, Classifier, ModelFileError
-from mnist_core.drawn import HAND
-from mnist_core.strokes import render_strokes
+from mnist_core.datasets.drawn import HAND
+from mnist_core.pen.strokes import render_strokes
+from mnist_core.reading.classifier import MODELS_DIR, Classifier, ModelFileError
 
 
 # Set at the end of every page run (app/streamlit_app.py): app/serve.py's warm-up waits for the
@@ -118,7 +118,7 @@ def example_drawing() -> np.ndarray:
     """A hand-drawn-style "7" on a 280x280 canvas, for the Network tab before anything is drawn.
 
     Returns (280, 280) float32 in [0, 1], 1 = ink (read-only): the first "7" style of
-    `mnist_core.drawn.HAND`, 200 px tall, drawn by `render_strokes` with a 20 px brush.
+    `mnist_core.datasets.drawn.HAND`, 200 px tall, drawn by `render_strokes` with a 20 px brush.
     """
     strokes = [np.asarray(stroke) * 200 + 40 for stroke in HAND[7][0]]
     ink = render_strokes(strokes, (280, 280), 20.0)

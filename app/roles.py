@@ -6,7 +6,7 @@
   the environment (compared in constant time); where an identity provider is configured
   (`[auth]` in secrets.toml, for `st.login`), the e-mail addresses listed as `owners` are owners
   once logged in. With neither configured there is no owner.
-* A class's **teacher** is whoever started it: their key (`mnist_core.classroom`) is kept in their
+* A class's **teacher** is whoever started it: their key (`mnist_core.collection.classroom`) is kept in their
   session (or in the teacher link they keep), and checked against the database's sha256 of it on
   every wall refresh, hide, export and end.
 * **Training** on the server (the Train tab): `MNIST_TRAINING` = ``everyone`` (the default),

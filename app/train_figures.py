@@ -1,6 +1,6 @@
 """Plotly figures for the Train tab: the growing loss and accuracy curves, and the watched weights.
 
-Each function lays out what `mnist_core.live.Progress` holds; none changes a number.
+Each function lays out what `mnist_core.training.live.Progress` holds; none changes a number.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.figures import ACCENT, BOX, DIVERGING, NO_TEMPLATE, _image_axes, _tile_labels, mosaic
-from mnist_core.live import Point
+from mnist_core.training.live import Point
 
 
 def curves(points: tuple[Point, ...], validation: tuple, epochs: int, height: int = 300) -> go.Figure:

@@ -1,7 +1,7 @@
 """Uploaded and camera photos: decoded once per file, with a one-line error for a bad one.
 
 The Draw and Numbers tabs take a photo or scan by `st.file_uploader` or `st.camera_input`; both
-give an `UploadedFile`, decoded here by `mnist_core.images.load_image` within the limits below.
+give an `UploadedFile`, decoded here by `mnist_core.imaging.images.load_image` within the limits below.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_core.images import ImageError, load_image
+from mnist_core.imaging.images import ImageError, load_image
 
 MAX_UPLOAD_MB = 10  # also `server.maxUploadSize` in .streamlit/config.toml
 MAX_UPLOAD_PIXELS = 16_000_000  # a 12-megapixel phone photo fits; each pixel costs ~20 bytes in a session

@@ -33,7 +33,7 @@ def _models_dir(args) -> Path | None:
 
 
 def _classifier(name: str, models_dir):
-    from .classifier import Classifier
+    from .reading.classifier import Classifier
 
     return Classifier.load(name, models_dir)
 
@@ -41,9 +41,9 @@ def _classifier(name: str, models_dir):
 # ---------------------------------------------------------------------------- train
 
 def cmd_train(args) -> int:
-    from .data import load_mnist
-    from .strangers import FOLDS, fold_dir
-    from .train import MODELS_DIR, TrainConfig, train
+    from .datasets.data import load_mnist
+    from .evaluation.strangers import FOLDS, fold_dir
+    from .training.train import MODELS_DIR, TrainConfig, train
 
     config = TrainConfig(model=args.model, augment=args.augment, seed=args.seed, train_limit=args.train_limit,
                          activation=args.activation, pooling=args.pooling, holdout=args.holdout or "")
@@ -107,8 +107,8 @@ def strangers_lines(report: dict | None) -> list[str]:
 
 
 def cmd_calibrate(args) -> int:
-    from .strangers import FOLDS, fold_dir
-    from .train import MODELS_DIR, recalibrate
+    from .evaluation.strangers import FOLDS, fold_dir
+    from .training.train import MODELS_DIR, recalibrate
 
     models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
     for name in args.model or ("mlp", "lenet5"):
@@ -121,7 +121,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .train import MODELS_DIR, export_fast_path
+    from .training.train import MODELS_DIR, export_fast_path
 
     models_dir = Path(args.models_dir) if args.models_dir else MODELS_DIR
     for name in args.model or ("mlp", "lenet5"):
@@ -139,13 +139,13 @@ def evaluation(clf, data, models_dir=None) -> dict:
     saw (`strangers.strangers_entries`: each population of real drawings held out whole, MNIST's test
     writers, the kinds of negatives no model trained on; same keys as the model card's "test",
     "drawn", "real" and "strangers"). "real" is None, with "real_reason", when the data is not there."""
-    from .data import DataUnavailable
-    from .drawn import hand_set, redrawn_set
-    from .evaluate import metrics
-    from .pendigits import load_populations
-    from .classifier import MODELS_DIR
-    from .strangers import strangers_entries
-    from .train_config import TrainConfig
+    from .datasets.data import DataUnavailable
+    from .datasets.drawn import hand_set, redrawn_set
+    from .datasets.pendigits import load_populations
+    from .evaluation.evaluate import metrics
+    from .evaluation.strangers import strangers_entries
+    from .reading.classifier import MODELS_DIR
+    from .training.train_config import TrainConfig
 
     hand_x, hand_y = hand_set()
     drawn_x, drawn_y = redrawn_set(data.x_test[:2000], data.y_test[:2000])
@@ -203,7 +203,7 @@ def collected_evaluation(clf, path_or_url) -> dict:
     """A Classifier on the collected drawings it was not trained on (`collected.score`):
     {"source", "count" (all drawings), "left_out" (trained on), and `metrics`' figures, or
     "accuracy": None when none is left}."""
-    from .collected import load_collected, score, trained_sessions
+    from .collection.collected import load_collected, score, trained_sessions
 
     drawings = load_collected(path_or_url)
     scored = score(clf.classify_batch(drawings.floats()), drawings.labels, drawings.sessions,
@@ -221,7 +221,7 @@ def format_collected(part: dict) -> str:
 
 
 def cmd_evaluate(args) -> int:
-    from .data import load_mnist
+    from .datasets.data import load_mnist
 
     clf = _classifier(args.model, _models_dir(args))
     report = evaluation(clf, load_mnist(), _models_dir(args))
@@ -238,7 +238,7 @@ def cmd_evaluate(args) -> int:
 
 def _inputs(paths: list[str]) -> list[tuple[str, Path | None, str | None]]:
     """(name to show, file or None, error or None) for each path; a folder gives its image files."""
-    from .images import image_files
+    from .imaging.images import image_files
 
     found = []
     for name in paths:
@@ -283,8 +283,8 @@ def format_number(reading) -> str:
 
 
 def cmd_predict(args) -> int:
-    from .images import ImageError, load_image
-    from .numbers import read_image
+    from .imaging.images import ImageError, load_image
+    from .reading.numbers import read_image
 
     clf = _classifier(args.model, _models_dir(args))
     status = 0
@@ -338,7 +338,7 @@ def format_bench(figures: dict) -> str:
 
 
 def cmd_bench(args) -> int:
-    from . import bench
+    from .evaluation import bench
 
     figures = bench.run(args.repeat, models_dir=_models_dir(args))
     print(json.dumps(figures) if args.json else format_bench(figures))
@@ -346,7 +346,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_photos(args) -> int:
-    from .paper_photos import score
+    from .datasets.paper_photos import score
 
     for population, models in score(args.count, args.seed, args.models_dir).items():
         for name, kinds in models.items():
@@ -355,7 +355,7 @@ def cmd_photos(args) -> int:
 
 
 def cmd_maps(args) -> int:
-    from . import embedding
+    from .datasets import embedding
 
     embedding.main()
     return 0
@@ -474,10 +474,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run a command; return the exit status. Known failures are one line on stderr."""
     args = build_parser().parse_args(argv)
-    from .classifier import ModelFileError
-    from .collection import CollectionError
-    from .data import DataCorrupt, DataUnavailable
-    from .images import ImageError
+    from .collection.database import CollectionError
+    from .datasets.data import DataCorrupt, DataUnavailable
+    from .imaging.images import ImageError
+    from .reading.classifier import ModelFileError
 
     try:
         return args.run(args)

@@ -35,7 +35,7 @@ import harness  # noqa: E402
 import test_class_e2e as klass  # noqa: E402
 from serve_check import browser_cpu_s, cpu_s, rss_mb  # noqa: E402
 
-from mnist_core.collection import Collection  # noqa: E402
+from mnist_core.collection.database import Collection  # noqa: E402
 
 # the wall's "Drawings" count and when it changed: [[count, ms since the epoch], ...]
 COUNT_LOG_JS = """() => {

@@ -23,12 +23,12 @@ if not os.environ.get("MNIST_DATA") and SHARED_MNIST.is_dir():
 
 @pytest.fixture(scope="session")
 def mnist():
-    """The real data set as `mnist_core.data.MnistData` (arrays read-only: copy before changing).
+    """The real data set as `mnist_core.datasets.data.MnistData` (arrays read-only: copy before changing).
 
     No data: fails when the CI environment variable is set (data-dependent tests must never be
     skipped in CI), skips otherwise.
     """
-    from mnist_core.data import DataUnavailable, load_mnist
+    from mnist_core.datasets.data import DataUnavailable, load_mnist
 
     try:
         return load_mnist()
@@ -40,9 +40,9 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def pendigits():
-    """The real pen-drawn digits (`mnist_core.pendigits.Pendigits`), loaded once per session.
+    """The real pen-drawn digits (`mnist_core.datasets.pendigits.Pendigits`), loaded once per session.
     No data: fails when the CI environment variable is set, skips otherwise."""
-    from mnist_core.pendigits import PendigitsUnavailable, load_pendigits
+    from mnist_core.datasets.pendigits import PendigitsUnavailable, load_pendigits
 
     try:
         return load_pendigits()
@@ -96,7 +96,7 @@ def committed():
     A missing model fails when the CI environment variable is set, skips otherwise; a model that
     is there but does not match its card (ModelFileError) always fails.
     """
-    from mnist_core.classifier import Classifier
+    from mnist_core.reading.classifier import Classifier
 
     loaded = {}
 

@@ -1,5 +1,5 @@
 """Helpers for the tests of mnist_core: canvas drawings (the hand-written stroke styles of
-`mnist_core.drawn.HAND`, drawn with a round brush, as the app's canvas returns them) and a
+`mnist_core.datasets.drawn.HAND`, drawn with a round brush, as the app's canvas returns them) and a
 decompression-bomb PNG."""
 
 import base64
@@ -10,9 +10,9 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from mnist_core.drawn import HAND
-from mnist_core.strokes import canvas_rgba as rgba  # noqa: F401 (shared with the tests)
-from mnist_core.strokes import render_strokes
+from mnist_core.datasets.drawn import HAND
+from mnist_core.pen.strokes import canvas_rgba as rgba  # noqa: F401 (shared with the tests)
+from mnist_core.pen.strokes import render_strokes
 
 
 def drawing(digit, style=0, height=150, x0=60, y0=50, width=18, size=280, scale=1):

@@ -14,8 +14,8 @@ from app.canvas import canvas_value
 from app.tabs import numbers as numbers_tab
 from app.tabs.draw import CANVAS_KEY, HINT
 from core_helpers import drawing
-from mnist_core import lesson
-from mnist_core.canvas_paths import fabric_from_strokes
+from mnist_core.pen import lesson
+from mnist_core.pen.canvas_paths import fabric_from_strokes
 
 from test_app_draw import app, canvas_png, models_dir, predictions, run  # noqa: F401  (fixtures)
 from test_app_numbers import compose, numbers, write

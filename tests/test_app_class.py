@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core_helpers import drawing
-from mnist_core import classroom
-from mnist_core.collection import Collection, CollectionError
+from mnist_core.collection import classroom
+from mnist_core.collection.database import Collection, CollectionError
 from test_app_draw import APP, TIMEOUT, draw, models_dir, run  # noqa: F401 (models_dir: a fixture)
 
 

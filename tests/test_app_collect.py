@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.feedback import KEPT
 from core_helpers import drawing, plotly_array
-from mnist_core.classifier import Classifier
-from mnist_core.collection import Collection
+from mnist_core.collection.database import Collection
+from mnist_core.reading.classifier import Classifier
 from test_app_draw import (APP, TIMEOUT, draw, models_dir, photo, predictions,  # noqa: F401 (models_dir: a fixture)
                            run, upload)
 
@@ -220,7 +220,7 @@ def test_export_and_evaluation_section(db, mnist, models_dir, monkeypatch):  # n
 def test_collected_tab_scores_the_model_trained_in_this_session(app, db, mnist):
     """A correction of the session's trained model's mistake counts as its misread (the committed
     models may read it right)."""
-    from mnist_core.models import BUILDERS
+    from mnist_core.networks.models import BUILDERS
 
     x, y = mnist.x_test[:20], mnist.y_test[:20]
     with Collection(db) as c:

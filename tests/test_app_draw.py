@@ -21,8 +21,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import CANVAS_KEY, HINT, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, STEP_TITLES, canvas_value
 from core_helpers import drawing
-from mnist_core.images import ImageError, load_image
-from mnist_core.preprocess import preprocess
+from mnist_core.imaging.images import ImageError, load_image
+from mnist_core.imaging.preprocess import preprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app" / "streamlit_app.py")
@@ -281,8 +281,8 @@ def test_missing_model_file(models_dir, tmp_path, monkeypatch):
 
 def letter_ink(letter: str, height: float = 180, width: float = 18) -> np.ndarray:
     """A letter as a person writes it (`negatives.HAND_LETTERS`), drawn on the 280x280 canvas."""
-    from mnist_core.negatives import HAND_LETTERS
-    from mnist_core.strokes import render_strokes
+    from mnist_core.datasets.negatives import HAND_LETTERS
+    from mnist_core.pen.strokes import render_strokes
 
     return render_strokes([np.asarray(s) * height + 50 for s in HAND_LETTERS[letter]], (280, 280), width)
 

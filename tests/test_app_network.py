@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from core_helpers import drawing, plotly_array
 from mnist_core import Classifier
-from mnist_core.explain import smoothgrad
-from mnist_core.models import connection_matrix
+from mnist_core.networks.models import connection_matrix
+from mnist_core.reading.explain import smoothgrad
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ import sys
 sys.path.insert(0, {str(ROOT)!r})
 import numpy as np
 from app.tabs import network
-from mnist_core.classifier import Result
+from mnist_core.reading.classifier import Result
 p = np.zeros(10, np.float32)
 p[4], p[9], p[1] = {top}, {round((1 - top) * 0.75, 4)}, {round((1 - top) * 0.25, 4)}
 network._outcome(Result(4, p, np.zeros((28, 28), np.float32), None, "lenet5", unsure_below=0.963), "lenet5")

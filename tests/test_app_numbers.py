@@ -3,8 +3,8 @@
 As for the Draw tab (tests/test_app_draw.py), a test supplies a drawing by setting the canvas's
 session-state value to what the browser would send: fabric.js path objects for the strokes (as
 fabric's pencil makes them, `canvas_paths.fabric_from_strokes`) and the canvas as a PNG. The
-numbers are composed from the hand-drawn digit styles of `mnist_core.drawn.HAND` with
-`mnist_core.composed.compose_number`. Everything is asserted inside the Numbers tab; every run
+numbers are composed from the hand-drawn digit styles of `mnist_core.datasets.drawn.HAND` with
+`mnist_core.datasets.composed.compose_number`. Everything is asserted inside the Numbers tab; every run
 must end without an exception.
 """
 
@@ -15,11 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import canvas_value
 from app.tabs.numbers import CANVAS_HEIGHT, CANVAS_KEY, CANVAS_WIDTH, HINT
-from mnist_core.canvas_paths import fabric_from_strokes
-from mnist_core.composed import box_overlap, compose_number
-from mnist_core.drawn import HAND
-from mnist_core.numbers import MAX_DIGITS, NO_INK
-from mnist_core.strokes import render_strokes
+from mnist_core.datasets.composed import box_overlap, compose_number
+from mnist_core.datasets.drawn import HAND
+from mnist_core.pen.canvas_paths import fabric_from_strokes
+from mnist_core.pen.strokes import render_strokes
+from mnist_core.reading.numbers import MAX_DIGITS, NO_INK
 
 from test_app_draw import app, canvas_png, models_dir, run  # noqa: F401  (the whole app under AppTest, fixtures)
 
@@ -117,7 +117,7 @@ def test_box_labels_never_overlap(count, box_width, step, figure_width):
     "2 · 100%0 · 100%" ran together): no two labels overlap, each says its digit, none runs off
     the figure, and the top margin holds every row of them."""
     from app.number_figures import number_boxes
-    from mnist_core.numbers import DigitReading
+    from mnist_core.reading.numbers import DigitReading
 
     digits = [DigitReading(label=k % 10, confidence=1.0 if k % 2 else 0.456, box=(60, 10 + k * step, 200, 10 + k * step
                                                                                   + box_width),
@@ -213,7 +213,7 @@ def test_shapes_without_strokes_or_pixels_say_no_ink(app):
 
 
 def test_a_letter_among_digits_gets_one_line(app):
-    from mnist_core.negatives import HAND_LETTERS
+    from mnist_core.datasets.negatives import HAND_LETTERS
     number = compose_number([HAND[3][0], HAND_LETTERS["X"], HAND[5][0]], np.random.default_rng(4),
                             labels=(3, 0, 5), gap=(0.15, 0.3))
     strokes = [s + [10, 0] for s in number.strokes]
@@ -256,7 +256,7 @@ def db(tmp_path, monkeypatch):
 
 
 def saved_rows(path):
-    from mnist_core.collection import Collection
+    from mnist_core.collection.database import Collection
 
     with Collection(path) as c:
         return [c.get(r.id) for r in c.records()][::-1]
@@ -269,7 +269,7 @@ def digit_images(at: AppTest, model: str = "lenet5") -> list[np.ndarray]:
 
 def test_yes_saves_each_digit_with_its_label(app, db, models_dir):  # noqa: F811
     from app.feedback import KEPT_DIGITS
-    from mnist_core.classifier import Classifier
+    from mnist_core.reading.classifier import Classifier
 
     strokes, width = compose((4, 2), seed=7)
     write(app, strokes, width)

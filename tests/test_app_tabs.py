@@ -132,7 +132,7 @@ def test_data_map_places_the_drawing(mnist):
 
 
 def test_data_map_tsne_on_request(mnist, monkeypatch):
-    from mnist_core import embedding
+    from mnist_core.datasets import embedding
 
     monkeypatch.setattr(embedding, "TSNE_SAMPLE", 200)  # small: the real one takes a minute
     at = run_tab("data", state={"data_section": "2-D map", "input28": drawing(mnist)})

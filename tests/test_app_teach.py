@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import CANVAS_KEY, HINT, canvas_value
 from core_helpers import plotly_array
-from mnist_core import lesson
-from mnist_core.classifier import Classifier
-from mnist_core.explain import contrast, map_kernels
+from mnist_core.pen import lesson
+from mnist_core.reading.classifier import Classifier
+from mnist_core.reading.explain import contrast, map_kernels
 from test_app_draw import APP, TIMEOUT, canvas_png, models_dir, run  # noqa: F401 (fixture)
 from test_lesson import hand_drawing
 

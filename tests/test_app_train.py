@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.tabs.draw import CANVAS_KEY, canvas_value
-from mnist_core import live
+from mnist_core.training import live
 from core_helpers import drawing, plotly_array
 from test_app_draw import canvas_png
 

@@ -1,9 +1,9 @@
-"""mnist_core.augment on real MNIST digits: exact shifts, seeded distortions, thickness, noise."""
+"""mnist_core.imaging.augment on real MNIST digits: exact shifts, seeded distortions, thickness, noise."""
 
 import numpy as np
 import pytest
 
-from mnist_core import augment
+from mnist_core.imaging import augment
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,11 @@
-"""mnist_core.calibration: temperature scaling, reliability, ECE and the unsure threshold, on
+"""mnist_core.reading.calibration: temperature scaling, reliability, ECE and the unsure threshold, on
 synthetic predictions whose true calibration is known."""
 
 import numpy as np
 import pytest
 from scipy.special import softmax
 
-from mnist_core import calibration
+from mnist_core.reading import calibration
 
 
 def synthetic(n=20_000, temperature=1.0, seed=0):

@@ -1,4 +1,4 @@
-"""mnist_core.canvas_paths: the drawable canvas's fabric.js paths as pen strokes.
+"""mnist_core.pen.canvas_paths: the drawable canvas's fabric.js paths as pen strokes.
 
 The fixtures in tests/data were sent by the real canvas (streamlit-drawable-canvas 0.13,
 fabric.js 7.4.0, 840x280, brush 20) in headless Chromium, with its PNG of the same moment:
@@ -19,11 +19,11 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_core.canvas_paths import (FabricPathError, brush_width, fabric_from_strokes, path_offset,
-                                     pencil_path, strokes_from_fabric)
-from mnist_core.drawn import HAND
-from mnist_core.numbers import read_strokes, segment_strokes
-from mnist_core.strokes import render_strokes
+from mnist_core.pen.canvas_paths import (FabricPathError, brush_width, fabric_from_strokes, path_offset, pencil_path,
+    strokes_from_fabric)
+from mnist_core.datasets.drawn import HAND
+from mnist_core.pen.strokes import render_strokes
+from mnist_core.reading.numbers import read_strokes, segment_strokes
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -184,7 +184,7 @@ def test_a_bad_path_says_what_is_wrong(path, says):
 
 
 def test_drawing_problem_passes_real_values_and_names_forged_ones():
-    from mnist_core.canvas_paths import MAX_OBJECTS, drawing_problem
+    from mnist_core.pen.canvas_paths import MAX_OBJECTS, drawing_problem
 
     stroke = fabric_from_strokes([np.array([[10.0, 10.0], [100.0, 200.0]])], 20)[0]
     real = {"drawing": {"raw": {"objects": [stroke] * 5}, "data": "data:image/png;base64,iVBORw0KGgo="}}

@@ -1,4 +1,4 @@
-"""mnist_core.classifier on the committed models (models/): accuracy on the full test set,
+"""mnist_core.reading.classifier on the committed models (models/): accuracy on the full test set,
 canvas drawings, empty input, missing and tampered files, no model.predict, thread safety,
 activations and saliency."""
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from core_helpers import drawing, rgba
-from mnist_core.classifier import MODELS_DIR, Classifier, ModelFileError
-from mnist_core.models import keras
+from mnist_core.networks.models import keras
+from mnist_core.reading.classifier import MODELS_DIR, Classifier, ModelFileError
 
 # The goal for LeNet-5 is 99.3 %; the committed model, trained on every population and 10,000 negatives,
 # reads 99.28 % (README: missed by 0.02 points), so its floor here is 99.2 %.
@@ -225,7 +225,7 @@ def test_saliency_is_the_gradient_of_the_score(committed, mnist, name):
 
 
 def test_kernels(committed):
-    from mnist_core.models import connection_matrix
+    from mnist_core.networks.models import connection_matrix
 
     clf = committed("lenet5")
     assert clf.kernels("C1").shape == (5, 5, 1, 6)

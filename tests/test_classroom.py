@@ -1,4 +1,4 @@
-"""mnist_core.classroom and class_wall on real databases (SQLite and a throwaway PostgreSQL: the `db`
+"""mnist_core.collection.classroom and class_wall on real databases (SQLite and a throwaway PostgreSQL: the `db`
 fixture of conftest.py), and the schema migration from version 2 to 3."""
 
 import io
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from mnist_core import class_wall, classroom
-from mnist_core import collection as C
-from mnist_core.classroom import ClassClosed, NotTeacher
-from mnist_core.collection import Collection
+from mnist_core.collection import class_wall, classroom
+from mnist_core.collection import database as C
+from mnist_core.collection.classroom import ClassClosed, NotTeacher
+from mnist_core.collection.database import Collection
 
 
 def image(seed: int) -> np.ndarray:

@@ -17,8 +17,9 @@ import pytest
 from PIL import Image
 
 from core_helpers import drawing, png_claiming, rgba
-from mnist_core import bench, cli
-from mnist_core.classifier import MODELS_DIR, Classifier
+from mnist_core import cli
+from mnist_core.evaluation import bench
+from mnist_core.reading.classifier import MODELS_DIR, Classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Collected drawings as a data set (mnist_core.collected) and the CLI's --extra: training on
+"""Collected drawings as a data set (mnist_core.collection.collected) and the CLI's --extra: training on
 half the sessions of a collection, scoring the other half, and `evaluate --extra` leaving out
 what the model was trained on."""
 
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from mnist_core import cli
-from mnist_core.classifier import Classifier
-from mnist_core.collected import NO_SESSION, load_collected, score, split_by_session
-from mnist_core.collection import Collection, CollectionError
+from mnist_core.collection.collected import NO_SESSION, load_collected, score, split_by_session
+from mnist_core.collection.database import Collection, CollectionError
+from mnist_core.reading.classifier import Classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""mnist_core.collection on real databases: SQLite files, and a throwaway PostgreSQL server.
+"""mnist_core.collection.database on real databases: SQLite files, and a throwaway PostgreSQL server.
 
 The PostgreSQL server is started once per session from Debian's packages (tests/postgres_support.py;
 .ci/postgres.sh installs them); each test gets a fresh database in it. Without the binaries the
@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 from postgres_support import create_database
 
-from mnist_core import collection as C
-from mnist_core.collection import Collection, CollectionError
-from mnist_core.data import read_idx
+from mnist_core.collection import database as C
+from mnist_core.collection.database import Collection, CollectionError
+from mnist_core.datasets.data import read_idx
 
 SHA = "ab" * 32
 
@@ -435,8 +435,8 @@ def test_where_it_lives_by_default(tmp_path, monkeypatch):
 def test_module_keeps_away_from_the_model_stack():
     import sys
 
-    code = ("import sys, mnist_core.collection; "
-            "print(sorted(m for m in ('keras', 'torch', 'tensorflow', 'streamlit', 'mnist_core.classifier') "
+    code = ("import sys, mnist_core.collection.database; "
+            "print(sorted(m for m in ('keras', 'torch', 'tensorflow', 'streamlit', 'mnist_core.reading.classifier') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -1,4 +1,4 @@
-"""mnist_core.comparison on made-up probabilities, and the trained models' test figures against
+"""mnist_core.evaluation.comparison on made-up probabilities, and the trained models' test figures against
 their model cards (the Evaluation tab and the cards must agree)."""
 
 import os
@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from mnist_core import MODEL_NAMES, Classifier, ModelFileError, comparison
-from mnist_core.evaluate import metrics
+from mnist_core import MODEL_NAMES, Classifier, ModelFileError
+from mnist_core.evaluation import comparison
+from mnist_core.evaluation.evaluate import metrics
 
 
 def one_hot(predicted, confidence):

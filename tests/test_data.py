@@ -1,4 +1,4 @@
-"""mnist_core.data on the real MNIST data: sources, validation, caching and download.
+"""mnist_core.datasets.data on the real MNIST data: sources, validation, caching and download.
 
 Temporary copies of the real data (raw IDX, gzipped IDX, npz) are built once per session in a
 tmp folder; nothing is committed. Downloads use file:// URLs, never the internet.
@@ -12,8 +12,8 @@ import struct
 import numpy as np
 import pytest
 
-from mnist_core import data as D
-from mnist_core.data import DataCorrupt, DataUnavailable, MnistData, load_mnist, read_idx
+from mnist_core.datasets import data as D
+from mnist_core.datasets.data import DataCorrupt, DataUnavailable, MnistData, load_mnist, read_idx
 
 STEMS = D.IDX_FILES  # x_train -> "train-images-idx3-ubyte", ...
 ARRAY_SHA256 = "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"

@@ -1,12 +1,12 @@
-"""mnist_core.drawn: the drawn-digit test sets (hand-written stroke styles, MNIST test digits
+"""mnist_core.datasets.drawn: the drawn-digit test sets (hand-written stroke styles, MNIST test digits
 redrawn on a canvas) are complete, in MNIST form, deterministic, and readable."""
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnist_core import drawn
-from mnist_core.preprocess import bounding_box
+from mnist_core.datasets import drawn
+from mnist_core.imaging.preprocess import bounding_box
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""mnist_core.embedding: the PCA and t-SNE maps, their disk cache, nearest neighbours and placing
+"""mnist_core.datasets.embedding: the PCA and t-SNE maps, their disk cache, nearest neighbours and placing
 a new image on the t-SNE map. The maps are computed into a temporary cache folder."""
 
 from types import SimpleNamespace
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mnist_core import embedding
+from mnist_core.datasets import embedding
 
 
 @pytest.fixture(scope="module")

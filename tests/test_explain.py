@@ -1,12 +1,12 @@
-"""mnist_core.explain: saliency contrast, receptive fields, the kernels behind a map."""
+"""mnist_core.reading.explain: saliency contrast, receptive fields, the kernels behind a map."""
 
 import numpy as np
 import pytest
 
 from core_helpers import drawing
-from mnist_core.classifier import Classifier
-from mnist_core.explain import contrast, map_kernels, receptive_field, receptive_fields, smoothgrad
-from mnist_core.models import connection_matrix
+from mnist_core.networks.models import connection_matrix
+from mnist_core.reading.classifier import Classifier
+from mnist_core.reading.explain import contrast, map_kernels, receptive_field, receptive_fields, smoothgrad
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""mnist_core.images.load_image: every common format and mode into pixels `preprocess` takes,
+"""mnist_core.imaging.images.load_image: every common format and mode into pixels `preprocess` takes,
 from a path, bytes or a file object; one-line ImageError for everything unusable."""
 
 import io
@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from core_helpers import drawing, png_claiming, rgba
-from mnist_core.images import ImageError, image_files, load_image
-from mnist_core.preprocess import preprocess
+from mnist_core.imaging.images import ImageError, image_files, load_image
+from mnist_core.imaging.preprocess import preprocess
 
 
 def encode(image, fmt="PNG", **options):

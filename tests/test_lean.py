@@ -25,8 +25,8 @@ def heavy():
 LIBRARY = REPORT + """
 import numpy as np
 from mnist_core import MODEL_NAMES, Classifier
-from mnist_core.bench import CANVAS_BACKGROUND, canvas_drawing
 from mnist_core.cli import main
+from mnist_core.evaluation.bench import CANVAS_BACKGROUND, canvas_drawing
 
 labels = {}
 for name in MODEL_NAMES:
@@ -72,7 +72,8 @@ print(json.dumps({"before": before, "labels": labels, "errors": errors, "after":
 # TensorFlow's objects out of later garbage collections (a server runs one after each page run).
 TRAINING = REPORT + """
 import gc, os, time
-from mnist_core import live, load_mnist
+from mnist_core import load_mnist
+from mnist_core.training import live
 data = load_mnist(os.environ["LEAN_MNIST"])
 before = heavy()
 job = live.TrainingJob(live.live_config("mlp", images=2000, epochs=1), data).start()

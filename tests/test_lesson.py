@@ -1,4 +1,4 @@
-"""mnist_core.lesson: a drawing's strokes as a short, checked text for a lesson link."""
+"""mnist_core.pen.lesson: a drawing's strokes as a short, checked text for a lesson link."""
 
 import base64
 import zlib
@@ -6,9 +6,9 @@ import zlib
 import numpy as np
 import pytest
 
-from mnist_core import lesson
-from mnist_core.drawn import HAND
-from mnist_core.lesson import Drawing, Stroke, decode, encode, fabric_objects, strokes_from_fabric
+from mnist_core.datasets.drawn import HAND
+from mnist_core.pen import lesson
+from mnist_core.pen.lesson import Drawing, Stroke, decode, encode, fabric_objects, strokes_from_fabric
 
 # A fabric.js freedraw path as streamlit-drawable-canvas 0.13 sends it (trimmed: recorded from the
 # browser; the pencil puts pointer positions in the Q control points, midpoints as end points).
@@ -61,7 +61,7 @@ def test_round_trip_is_exact_for_whole_pixel_points_and_a_dot():
 
 @pytest.fixture(scope="module")
 def lenet5():
-    from mnist_core.classifier import Classifier
+    from mnist_core.reading.classifier import Classifier
 
     return Classifier.load("lenet5")
 

@@ -11,9 +11,9 @@ import threading
 import numpy as np
 import pytest
 
-from mnist_core.classifier import MODELS_DIR, Classifier, ModelFileError
-from mnist_core.litert import LiteRTModel, export_bytes, feature_model
-from mnist_core.models import build_mlp, keras
+from mnist_core.networks.litert import LiteRTModel, export_bytes, feature_model
+from mnist_core.networks.models import build_mlp, keras
+from mnist_core.reading.classifier import MODELS_DIR, Classifier, ModelFileError
 
 NAMES = ("mlp", "lenet5")
 

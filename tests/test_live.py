@@ -1,4 +1,4 @@
-"""mnist_core.live: a training run in a background thread, watched, cancelled, one at a time.
+"""mnist_core.training.live: a training run in a background thread, watched, cancelled, one at a time.
 
 Real (small) trainings on the real MNIST: a few hundred images, so each test takes seconds.
 """
@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from mnist_core import live, live_calibration
-from mnist_core.calibration import TARGET_PRECISION, apply_temperature
-from mnist_core.classifier import Classifier
+from mnist_core.reading.calibration import TARGET_PRECISION, apply_temperature
+from mnist_core.reading.classifier import Classifier
+from mnist_core.training import live, live_calibration
 
 TIMEOUT = 120  # s: generous, the machine may be busy
 
@@ -130,8 +130,8 @@ def test_training_on_a_class_compares_with_mnist_alone_on_held_out_students(mnis
     """A class's drawings (here 60 test images by six "students"): the same network is trained on
     MNIST alone first, then on MNIST and the trained students' drawings (repeated); both are scored
     on the held-out students, and the second's figure is what its fast path reads too."""
-    from mnist_core.classroom import ClassSet
-    from mnist_core.collected import split_by_session
+    from mnist_core.collection.classroom import ClassSet
+    from mnist_core.collection.collected import split_by_session
 
     students = [f"s{i % 6}" for i in range(60)]
     drawn = ClassSet("KP7Q4M", np.arange(60), mnist.x_test[:60], mnist.y_test[:60], students, [""] * 60, {})

@@ -1,10 +1,11 @@
-"""mnist_core.live_calibration: a model trained in the app gets the committed models' reading rules,
+"""mnist_core.training.live_calibration: a model trained in the app gets the committed models' reading rules,
 fitted on drawings it never saw (made-up readings here; the real ones in test_live)."""
 
 import numpy as np
 import pytest
 
-from mnist_core import live_calibration, strangers
+from mnist_core.evaluation import strangers
+from mnist_core.training import live_calibration
 
 
 def _readings(n, right_share, seed):

@@ -1,11 +1,11 @@
-"""mnist_core.models: LeNet-5's C3 connection table against the paper, the layer shapes and
+"""mnist_core.networks.models: LeNet-5's C3 connection table against the paper, the layer shapes and
 parameter counts of both networks, and SparseConv2D's mask (it acts, and it survives saving)."""
 
 import numpy as np
 import pytest
 
-from mnist_core.models import (C3_TABLE, SparseConv2D, build_lenet5, build_mlp, connection_matrix, keras,
-                               layer_table)
+from mnist_core.networks.models import (C3_TABLE, SparseConv2D, build_lenet5, build_mlp, connection_matrix, keras,
+    layer_table)
 
 # LeCun, Bottou, Bengio and Haffner (1998), "Gradient-based learning applied to document
 # recognition", Table I: "Each column indicates which feature map in S2 are combined by the

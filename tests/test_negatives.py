@@ -1,9 +1,9 @@
-"""Drawings that are no digit (`mnist_core.negatives`), and how training teaches them (`train.targets`)."""
+"""Drawings that are no digit (`mnist_core.datasets.negatives`), and how training teaches them (`train.targets`)."""
 
 import numpy as np
 
-from mnist_core.negatives import HAND_LETTERS, HELDOUT_KINDS, KINDS, TRAIN_KINDS, negative_set
-from mnist_core.train import NEGATIVE, targets
+from mnist_core.datasets.negatives import HAND_LETTERS, HELDOUT_KINDS, KINDS, TRAIN_KINDS, negative_set
+from mnist_core.training.train import NEGATIVE, targets
 
 
 def test_the_kinds_measured_are_never_the_kinds_trained_on():

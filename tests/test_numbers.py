@@ -1,4 +1,4 @@
-"""mnist_core.numbers: reading a number written on a wide canvas, through the strokes path (the
+"""mnist_core.reading.numbers: reading a number written on a wide canvas, through the strokes path (the
 canvas's vector data) and the image path (uploads, files). Segmentation is measured without any
 model on numbers composed from real pen-drawn digits of writers that neither the committed models
 nor the reader's thresholds have seen (`composed.heldout_writers`: pendigits writers 11, 12, 17,
@@ -14,12 +14,12 @@ from scipy import ndimage
 
 from core_helpers import rgba
 from mnist_core import cli
-from mnist_core.composed import (box_overlap, compose_number, composed_numbers, heldout_writers, number_accuracy,
-                                 segment, segmentation_accuracy, segmented_right)
-from mnist_core.drawn import HAND
-from mnist_core.numbers import (MAX_DIGITS, NO_INK, read_image, read_segments, read_strokes, segment_ink,
-                                segment_strokes)
-from mnist_core.strokes import render_strokes
+from mnist_core.datasets.composed import (box_overlap, compose_number, composed_numbers, heldout_writers,
+    number_accuracy, segment, segmentation_accuracy, segmented_right)
+from mnist_core.datasets.drawn import HAND
+from mnist_core.reading.numbers import (MAX_DIGITS, NO_INK, read_image, read_segments, read_strokes, segment_ink,
+    segment_strokes)
+from mnist_core.pen.strokes import render_strokes
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "models"
@@ -42,7 +42,7 @@ def classifiers():
     """name -> Classifier of the committed models; skips when the classifier cannot be imported
     (its Keras backend is not installed)."""
     try:
-        from mnist_core.classifier import Classifier
+        from mnist_core.reading.classifier import Classifier
     except ImportError as error:
         pytest.skip(f"the classifier cannot be imported here: {error}")
     return {name: Classifier.load(name, MODELS_DIR) for name in ("lenet5", "mlp")}

@@ -1,4 +1,4 @@
-"""mnist_core.paper_photos: photos of pen digits on paper are colour JPEGs of the promised sizes,
+"""mnist_core.datasets.paper_photos: photos of pen digits on paper are colour JPEGs of the promised sizes,
 deterministic for a seed, with the digit's ink in the box and away from the border; ruled and
 squared paper really has lines and a shadow really darkens part of the page; photo_set deals the
 kinds evenly; the committed sample in tests/data/photos is what its index.json says."""
@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_core import paper_photos
-from mnist_core.paper_photos import LIGHTS, PAPERS, Photo, photo_set, photograph, photograph_number
-from mnist_core.pendigits import Pendigits
+from mnist_core.datasets import paper_photos
+from mnist_core.datasets.paper_photos import LIGHTS, PAPERS, Photo, photo_set, photograph, photograph_number
+from mnist_core.datasets.pendigits import Pendigits
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "photos"
 

@@ -1,4 +1,4 @@
-"""mnist_core.pendigits: the real pen-drawn digits load complete and right way up, render as the
+"""mnist_core.datasets.pendigits: the real pen-drawn digits load complete and right way up, render as the
 canvas would give them in MNIST form, deterministically, and folds hold whole writers out."""
 
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnist_core import pendigits
-from mnist_core.data import DataUnavailable
-from mnist_core.pendigits import PendigitsUnavailable, load_pendigits, render, writer_folds
+from mnist_core.datasets import pendigits
+from mnist_core.datasets.data import DataUnavailable
+from mnist_core.datasets.pendigits import PendigitsUnavailable, load_pendigits, render, writer_folds
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The photo path (`mnist_core.photo`): photos of paper in uneven light, lines, tight scans."""
+"""The photo path (`mnist_core.imaging.photo`): photos of paper in uneven light, lines, tight scans."""
 
 import json
 from pathlib import Path
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core.images import load_image
-from mnist_core.numbers import read_image
-from mnist_core.photo import find_ink
-from mnist_core.preprocess import bounding_box, preprocess
+from mnist_core.imaging.images import load_image
+from mnist_core.imaging.photo import find_ink
+from mnist_core.imaging.preprocess import bounding_box, preprocess
+from mnist_core.reading.numbers import read_image
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
 INDEX = json.loads((PHOTOS / "index.json").read_text())
@@ -38,7 +38,7 @@ def test_the_digit_is_found_on_every_paper_and_in_every_light(name):
 def test_photos_are_read_by_the_model_that_never_saw_their_writers(model):
     """The sample's digits are UJI writers': the fold model trained without UJI reads them all
     (the committed model trained on UJI's writers, so it is not the one measured here)."""
-    from mnist_core.classifier import Classifier
+    from mnist_core.reading.classifier import Classifier
 
     classifier = Classifier.load(model, models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
     wrong = [n for n, e in DIGITS.items() if classifier.classify(load_image(PHOTOS / n)).label != e["label"]]
@@ -93,7 +93,7 @@ def test_a_photographed_number_reads():
     """A 4-digit number on squared paper in a shadow: its digits are found within the number, none in the
     shadow or the grid, and it reads 8866 (its second 8 has a faint stretch that the ink misses: the two
     halves, a stroke's width apart, are joined as one piece; without that it read "80066")."""
-    from mnist_core.classifier import Classifier
+    from mnist_core.reading.classifier import Classifier
 
     entry = INDEX["number_8866.jpg"]
     classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
@@ -120,7 +120,7 @@ def two_digits_side_by_side() -> np.ndarray:
 def test_a_person_points_at_the_digit_among_several_marks():
     """With two digits on the page, one is read and the other offered as a candidate; pointing
     at either (a share of the height and width) reads that one, and the other becomes the candidate."""
-    from mnist_core.classifier import Classifier
+    from mnist_core.reading.classifier import Classifier
 
     classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
     photo = two_digits_side_by_side()

@@ -1,4 +1,4 @@
-"""mnist_core.preprocess: the MNIST recipe (20x20 box, centre of mass at (14, 14)) on real MNIST
+"""mnist_core.imaging.preprocess: the MNIST recipe (20x20 box, centre of mass at (14, 14)) on real MNIST
 digits and on canvas drawings, its invariances (place, scale, polarity, input type) and its
 empty results."""
 
@@ -8,9 +8,9 @@ from PIL import Image
 from scipy import ndimage
 
 from core_helpers import drawing, rgba
-from mnist_core.drawn import HAND
-from mnist_core.preprocess import CENTRE, bounding_box, preprocess
-from mnist_core.strokes import render_strokes
+from mnist_core.datasets.drawn import HAND
+from mnist_core.imaging.preprocess import CENTRE, bounding_box, preprocess
+from mnist_core.pen.strokes import render_strokes
 
 
 def aligned(a, b):
@@ -123,7 +123,7 @@ def variants(ink):
 def unwidened(monkeypatch):
     """The photo path without its widening of thin strokes (`photo.thicken`), which the canvas path
     does not do: the rest of it must then give what the canvas gives."""
-    monkeypatch.setattr("mnist_core.photo.MIN_STROKE", 0.0)
+    monkeypatch.setattr("mnist_core.imaging.photo.MIN_STROKE", 0.0)
 
 
 def test_polarity_colour_and_type_do_not_matter(unwidened):

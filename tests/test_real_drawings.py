@@ -7,11 +7,11 @@ do, within a point; the "not a digit" rule refuses at most 0.5 % of real digits.
 import numpy as np
 import pytest
 
-from mnist_core import strangers
-from mnist_core.classifier import MODELS_DIR, Classifier
-from mnist_core.negatives import HAND_LETTERS, HELDOUT_KINDS, TRAIN_KINDS
-from mnist_core.pendigits import load_populations, render
-from mnist_core.strangers import fold_dir, fold_readings
+from mnist_core.datasets.negatives import HAND_LETTERS, HELDOUT_KINDS, TRAIN_KINDS
+from mnist_core.datasets.pendigits import load_populations, render
+from mnist_core.evaluation import strangers
+from mnist_core.evaluation.strangers import fold_dir, fold_readings
+from mnist_core.reading.classifier import MODELS_DIR, Classifier
 
 NAMES = ("mlp", "lenet5")
 
@@ -77,7 +77,7 @@ def test_the_rules_are_stored_and_applied(committed, mnist, name):
 
 def _canvas(strokes, width=18.0) -> np.ndarray:
     """Strokes in a unit box drawn 180 px tall on the black 280x280 canvas: (280, 280, 3) uint8."""
-    from mnist_core.strokes import render_strokes
+    from mnist_core.pen.strokes import render_strokes
 
     ink = render_strokes([np.asarray(s) * 180 + 50 for s in strokes], (280, 280), width)
     return np.repeat(np.round(ink * 255).astype(np.uint8)[..., None], 3, axis=2)

@@ -1,10 +1,11 @@
-"""mnist_core.robustness: the exact transformations, and curves of a model-like function."""
+"""mnist_core.evaluation.robustness: the exact transformations, and curves of a model-like function."""
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnist_core import augment, robustness
+from mnist_core.evaluation import robustness
+from mnist_core.imaging import augment
 
 
 def blob() -> np.ndarray:

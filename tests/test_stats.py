@@ -1,10 +1,10 @@
-"""mnist_core.stats against values computed independently on the real data (and on small
+"""mnist_core.datasets.stats against values computed independently on the real data (and on small
 synthetic images where the right answer is known by construction)."""
 
 import numpy as np
 import pytest
 
-from mnist_core import stats
+from mnist_core.datasets import stats
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]  # the published MNIST counts
 

@@ -1,8 +1,8 @@
-"""The reading rules fitted on populations held out (`mnist_core.strangers`), on made-up readings."""
+"""The reading rules fitted on populations held out (`mnist_core.evaluation.strangers`), on made-up readings."""
 
 import numpy as np
 
-from mnist_core import strangers
+from mnist_core.evaluation import strangers
 
 
 def _readings(n, right_share, seed, sure=0.97):

@@ -1,11 +1,11 @@
-"""mnist_core.strokes: brush geometry of render_strokes and trace, skeletons, and redraw keeping
+"""mnist_core.pen.strokes: brush geometry of render_strokes and trace, skeletons, and redraw keeping
 what makes a digit that digit."""
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnist_core.strokes import add_flag, redraw, render_strokes, skeleton, trace
+from mnist_core.pen.strokes import add_flag, redraw, render_strokes, skeleton, trace
 
 
 def test_a_line_has_ink_where_the_stroke_is_and_the_brush_width():

@@ -1,4 +1,4 @@
-"""mnist_core.styles: each handwriting style is drawn on its own digit only, really has its
+"""mnist_core.pen.styles: each handwriting style is drawn on its own digit only, really has its
 feature (the 7's bar, the 1's flag and foot, the 9's bent tail, the 4's open top), and the
 restyled training digits are in MNIST form and seeded."""
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnist_core.strokes import redraw, skeleton
-from mnist_core.styles import PAD, STYLES, draw_styles, restyle
+from mnist_core.pen.strokes import redraw, skeleton
+from mnist_core.pen.styles import PAD, STYLES, draw_styles, restyle
 
 N = 40  # digits of each class
 

@@ -47,8 +47,9 @@ def main() -> None:
     import numpy as np
     from streamlit.testing.v1 import AppTest
 
-    from mnist_core import Classifier, classroom, load_mnist
-    from mnist_core.collection import Collection
+    from mnist_core import Classifier, load_mnist
+    from mnist_core.collection import classroom
+    from mnist_core.collection.database import Collection
 
     folder = tempfile.mkdtemp(prefix="wall-check-")
     os.environ["MNIST_COLLECTION"] = db = str(Path(folder) / "class.sqlite3")

@@ -8,7 +8,7 @@ each with a Hide button, counts per digit and per student, the class's mean imag
 over MNIST's, each model's accuracy and confusion matrix on the class, the drawings it misread or
 was least sure of, and the class's digits on the Data tab's PCA map among MNIST's; the class's set
 as IDX or npz; and ending the class. Every one of these checks the teacher's key on the server
-(`mnist_core.classroom`): a student's session has no key, whatever its URL or widgets say.
+(`mnist_core.collection.classroom`): a student's session has no key, whatever its URL or widgets say.
 
 Per session: `wall_code` (app/classes.WALL_KEY), the teacher keys (app/roles.py), and
 `wall_cache` {"code", "version", ...}: what the wall last computed.
@@ -24,8 +24,8 @@ import streamlit as st
 
 from app import class_figures, classes, feedback, roles
 from app import data_figures as figs
-from mnist_core import class_wall, classroom
-from mnist_core.collection import CollectionError
+from mnist_core.collection import class_wall, classroom
+from mnist_core.collection.database import CollectionError
 
 WALL_SECONDS = 1  # a kept drawing is on the wall within 3 s (the goal) on a busy 2-core server
 FIGURES_SECONDS = 5  # the means, confusion matrices and map are refreshed (and rebuilt) this often

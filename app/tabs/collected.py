@@ -25,8 +25,8 @@ from app import data_figures as figs
 from app import feedback, roles
 from app.data_cache import available_models
 from app.resources import SESSION_MODEL, load_classifier
-from mnist_core.collected import Collected, load_collected, score, trained_sessions
-from mnist_core.collection import CollectionError
+from mnist_core.collection.collected import Collected, load_collected, score, trained_sessions
+from mnist_core.collection.database import CollectionError
 
 LABELS = figs.MODEL_LABELS
 MAX_MISTAKES = 48  # images shown per model

@@ -22,7 +22,10 @@ from app.data_cache import (
     retry_data,
     tsne_map,
 )
-from mnist_core import augment, embedding, robustness, stats, styles
+from mnist_core.datasets import embedding, stats
+from mnist_core.evaluation import robustness
+from mnist_core.imaging import augment
+from mnist_core.pen import styles
 
 SECTIONS = ["Overview", "Samples & pixels", "2-D map", "Augmentation"]
 KINDS = {"local": "local files", "keras-cache": "the Keras cache", "download": "a download"}
@@ -295,13 +298,13 @@ def _augmentation(data, models) -> None:
         _drawn_variants(image, label, seed)
         st.info("**Why are there no flips?** A mirrored 2 is no digit, and a flipped 6 reads as a 9; rotation is "
                 "kept small for the same reason. Flipping would teach the models wrong labels, so "
-                "`mnist_core.augment` has none.", icon=":material/flip:")
+                "`mnist_core.imaging.augment` has none.", icon=":material/flip:")
     _robustness(data, image, label, source)
 
 
 def _drawn_variants(image: np.ndarray, label: int, seed: int) -> None:
     """The training's other renderings of a digit: its centre line redrawn with a round brush of
-    several widths, and in each writing style MNIST lacks for this digit (`mnist_core.styles`)."""
+    several widths, and in each writing style MNIST lacks for this digit (`mnist_core.pen.styles`)."""
     widths = np.array([0.06, 0.12, 0.2, 0.3])
     names = [name for name, (digit, _) in styles.STYLES.items() if digit == label]
     rows = np.repeat(image[None], len(widths) * (1 + len(names)), axis=0)

@@ -32,9 +32,9 @@ from app.canvas import canvas_value  # noqa: F401  (tests import it from here to
 from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded, read_from  # noqa: F401  (the limits, for tests)
 from app.resources import load_classifier
 from app.tabs import presenter
-from mnist_core.classifier import Result
-from mnist_core import lesson
-from mnist_core.preprocess import Preprocessed, preprocess
+from mnist_core.imaging.preprocess import Preprocessed, preprocess
+from mnist_core.pen import lesson
+from mnist_core.reading.classifier import Result
 
 CANVAS_PX = 280
 HINT = "Draw a digit, 0 to 9, in the black square. The models read it as soon as you lift the pen."
@@ -245,7 +245,7 @@ MAX_MARKS = 6  # at most this many marks are offered as the digit
 
 
 def _photo_steps(steps: Preprocessed, digit: Digit) -> None:
-    """A photo's steps before the MNIST ones (from `mnist_core.photo`), and, when more than one
+    """A photo's steps before the MNIST ones (from `mnist_core.imaging.photo`), and, when more than one
     mark could be the digit, a choice of which (numbered on the last picture)."""
     st.markdown("**Finding the digit in the photo**")
     cache = st.session_state.get("upload_cache") or {}

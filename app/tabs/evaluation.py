@@ -14,7 +14,8 @@ from app.data_cache import available_models, latency, load_data, model_sha, test
 from app.resources import load_classifier
 from app.tabs import collected
 from app.tabs.data import show_no_data
-from mnist_core import MODEL_NAMES, comparison
+from mnist_core import MODEL_NAMES
+from mnist_core.evaluation import comparison
 
 LABELS = figs.MODEL_LABELS
 MAX_IMAGES = 48  # images shown for one confusion cell or list

@@ -12,8 +12,8 @@ from app import data_figures as figs
 from app.data_cache import current_drawing, load_data
 from app.figures import connection_table, preprocessing_strip
 from app.resources import example_drawing, load_classifier
-from mnist_core.preprocess import preprocess
-from mnist_core.architecture import C3_TABLE, connection_matrix
+from mnist_core.imaging.preprocess import preprocess
+from mnist_core.networks.architecture import C3_TABLE, connection_matrix
 
 LENET_LAYERS = [
     ("Input", "28×28 pixels, padded with zeros to 32×32 as in the paper, so that strokes near the edge reach the "
@@ -44,7 +44,7 @@ def _architecture(name: str) -> list[dict]:
     if classifier is not None and classifier.card.get("architecture"):
         table = classifier.card["architecture"]
     else:
-        from mnist_core.models import BUILDERS, layer_table
+        from mnist_core.networks.models import BUILDERS, layer_table
 
         table = layer_table(BUILDERS[name]())
     return [{**row, "output_shape": " × ".join(map(str, row["output_shape"]))} for row in table]
@@ -101,7 +101,7 @@ def render(models: list[str], *args) -> None:
         "employees and high-school students, black and white. Each digit was **scaled to fit a 20 × 20 box, "
         "keeping its aspect ratio**; the scaling is anti-aliased, which is where the grey levels come from. "
         "It was then placed in a 28 × 28 field so that its **centre of mass** sits at the centre. The app does "
-        "the same to every drawing (`mnist_core.preprocess`), step by step:")
+        "the same to every drawing (`mnist_core.imaging.preprocess`), step by step:")
     steps = preprocess(_nist_like(digit), background=1.0)  # white paper, known
     st.plotly_chart(preprocessing_strip(steps, first_title="1 · a large black-and-white scan"), config=figs.CONFIG,
                     key="learn_steps")
@@ -127,7 +127,7 @@ def render(models: list[str], *args) -> None:
         st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,
                      column_config={"parameters": st.column_config.NumberColumn(format="localized"),
                                     "multiply-adds": st.column_config.NumberColumn(format="localized")})
-    st.caption("Computed from the trained models themselves (`mnist_core.models.layer_table`, kept in each model's "
+    st.caption("Computed from the trained models themselves (`mnist_core.networks.models.layer_table`, kept in each model's "
                "card); multiply-adds count the "
                "convolutions and dense layers, per image. C3's parameters count only its connected weights.")
 

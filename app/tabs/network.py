@@ -16,9 +16,9 @@ from app import figures
 from app.resources import example_drawing, load_classifier, with_keras
 from app.tabs.draw import Digit, current_digit, read
 from app.tabs.presenter import why_not
-from mnist_core.classifier import Classifier, Result
-from mnist_core.explain import SMOOTHGRAD_COPIES, smoothgrad
-from mnist_core.architecture import connection_matrix
+from mnist_core.networks.architecture import connection_matrix
+from mnist_core.reading.classifier import Classifier, Result
+from mnist_core.reading.explain import SMOOTHGRAD_COPIES, smoothgrad
 
 TOP_UNITS = 8  # how many of the MLP's most active first-layer units to show as templates
 

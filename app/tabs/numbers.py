@@ -5,10 +5,10 @@ too, even when another tab is shown (like Draw: its canvas must stay mounted to 
 strokes), which costs little: a reading is kept for the drawing it was made of.
 
 What is read: the canvas's vector strokes (`json_data`, fabric.js paths, turned into pen paths by
-`mnist_core.canvas_paths`), grouped into digits by their horizontal overlap and read by
-`mnist_core.numbers.read_strokes`; without usable vector data, the canvas's PNG through
+`mnist_core.pen.canvas_paths`), grouped into digits by their horizontal overlap and read by
+`mnist_core.reading.numbers.read_strokes`; without usable vector data, the canvas's PNG through
 `read_image`. A photo or scan of a number (uploaded, or taken with the camera) is read by
-`read_image` through the photo path (`mnist_core.photo`: light flattened, printed lines
+`read_image` through the photo path (`mnist_core.imaging.photo`: light flattened, printed lines
 removed). No number (no ink, a scribble, more than 12 digits, digits read with little
 confidence) gives one warning line, never a traceback.
 
@@ -42,10 +42,10 @@ import streamlit as st
 from app import canvas, feedback, figures, number_figures
 from app.resources import load_classifier
 from app.uploads import LIMITS, MAX_UPLOAD_MB, UPLOAD_TYPES, decoded, read_from
-from mnist_core.canvas_paths import FabricPathError, brush_width, strokes_from_fabric
-from mnist_core.numbers import MAX_DIGITS, NumberReading, read_image, read_strokes
-from mnist_core.preprocess import ink_mask
-from mnist_core.strokes import render_strokes
+from mnist_core.imaging.preprocess import ink_mask
+from mnist_core.pen.canvas_paths import FabricPathError, brush_width, strokes_from_fabric
+from mnist_core.pen.strokes import render_strokes
+from mnist_core.reading.numbers import MAX_DIGITS, NumberReading, read_image, read_strokes
 
 CANVAS_KEY = "numbers_canvas"  # tests supply a drawing by setting st.session_state[CANVAS_KEY]
 # 800 px: the main column of a 1280 px wide window with the sidebar open is 820 px (980 less

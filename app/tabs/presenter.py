@@ -25,9 +25,9 @@ import streamlit as st
 
 from app import figures, lesson_link, presenter_figures
 from app.resources import SESSION_MODEL, load_classifier, with_keras
-from mnist_core.classifier import Classifier, Result
-from mnist_core.explain import contrast, map_kernels, receptive_fields
-from mnist_core.preprocess import Preprocessed
+from mnist_core.imaging.preprocess import Preprocessed
+from mnist_core.reading.classifier import Classifier, Result
+from mnist_core.reading.explain import contrast, map_kernels, receptive_fields
 
 MAP_LAYERS = presenter_figures.MAP_LAYERS
 DETAILS = ("Feature map", "Why this, not that")  # short: two buttons side by side under the canvas

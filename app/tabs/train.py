@@ -1,6 +1,6 @@
 """The Train tab: train a fresh LeNet-5 or MLP on a few thousand MNIST images and watch it learn.
 
-The training is `mnist_core.live` (which runs `mnist_core.train.fit` in a background thread);
+The training is `mnist_core.training.live` (which runs `mnist_core.training.train.fit` in a background thread);
 this file lays out its progress. One training at a time per server: the slot that enforces it is
 shared by every session (`st.cache_resource`); the job and the trained model are this session's.
 
@@ -28,9 +28,10 @@ import streamlit as st
 from app import classes, feedback, figures, roles, train_figures
 from app.data_cache import load_data
 from app.resources import SESSION_MODEL
-from mnist_core import classroom, live
-from mnist_core.collected import split_by_session
-from mnist_core.collection import CollectionError
+from mnist_core.collection import classroom
+from mnist_core.collection.collected import split_by_session
+from mnist_core.collection.database import CollectionError
+from mnist_core.training import live
 
 POLL_S = 1.0  # seconds between polls of a running job (each is also its heartbeat)
 NETWORKS = {"LeNet-5": "lenet5", "MLP": "mlp"}
@@ -280,7 +281,7 @@ def _weights(progress: live.Progress) -> None:
 
 
 def _calibration(entry: dict) -> None:
-    """How the trained model's confidences were calibrated (`mnist_core.live_calibration`)."""
+    """How the trained model's confidences were calibrated (`mnist_core.training.live_calibration`)."""
     if not entry:
         return
     sure = entry.get("sure_accuracy")

@@ -1,7 +1,7 @@
 """Helpers shared by the app's end-to-end tests (test_draw_e2e, test_tabs_e2e, test_load_e2e).
 
 Built on ``harness`` (server, browser, strokes, metric waits); what is specific to the MNIST app
-lives here: where the app is, hand-drawn digits from ``mnist_core.drawn.HAND`` in canvas pixels,
+lives here: where the app is, hand-drawn digits from ``mnist_core.datasets.drawn.HAND`` in canvas pixels,
 the app's own buttons and texts, and an in-page timing probe (``TIMING_JS``) for latencies.
 """
 
@@ -90,7 +90,7 @@ def digit_strokes(
     spacing: float = 12.0,
 ) -> list[list[tuple[float, float]]]:
     """``HAND[digit][style]`` scaled to canvas pixels: a list of strokes of (x, y) points."""
-    from mnist_core.drawn import HAND
+    from mnist_core.datasets.drawn import HAND
 
     strokes = []
     for stroke in HAND[digit][style]:
@@ -101,7 +101,7 @@ def digit_strokes(
 
 def letter_strokes(letter: str, *, size: float = DIGIT_PX, spacing: float = 12.0) -> list[list[tuple[float, float]]]:
     """A letter as people write it (``negatives.HAND_LETTERS``) in canvas pixels, like ``digit_strokes``."""
-    from mnist_core.negatives import HAND_LETTERS
+    from mnist_core.datasets.negatives import HAND_LETTERS
 
     offset = np.array([DIGIT_OFFSET, DIGIT_OFFSET], float)
     return [[(float(x), float(y)) for x, y in _resample(np.asarray(s, float) * size + offset, spacing)]
@@ -110,7 +110,7 @@ def letter_strokes(letter: str, *, size: float = DIGIT_PX, spacing: float = 12.0
 
 def digit_ink(digit: int, style: int = 0, *, canvas: int = CANVAS_PX, width: float = 20.0) -> np.ndarray:
     """The same strokes rendered offline: (canvas, canvas) float32, 1 = ink."""
-    from mnist_core.strokes import render_strokes
+    from mnist_core.pen.strokes import render_strokes
 
     scale = canvas / CANVAS_PX
     strokes = [np.asarray(s) * scale for s in digit_strokes(digit, style)]

@@ -14,7 +14,7 @@ import app_support as app
 import harness
 import pytest
 
-from mnist_core.collection import Collection
+from mnist_core.collection.database import Collection
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .architecture import connection_matrix
+from ..networks.architecture import connection_matrix
 
 
 @dataclass(frozen=True)

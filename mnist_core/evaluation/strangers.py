@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration, negatives, pendigits
+from ..datasets import negatives, pendigits
+from ..networks.litert import LiteRTModel
+from ..reading import calibration
 from .evaluate import writer_metrics
-from .litert import LiteRTModel
 
 FOLDS = ("pendigits", "uji")  # the populations of real drawings, each held out whole by one model
 REFUSE_AT_MOST = 0.0025  # the "not a digit" rule refuses at most this share of any held-out population's digits

@@ -5,7 +5,7 @@
     >>> worth_a_look(drawn, readings["lenet5"])   # misread first, then the least sure
 
 The models' answers are those saved with each drawing when the student kept it (each model's
-ten probabilities, `collection` schema), so the wall never reads a drawing again.
+ten probabilities, `database` schema), so the wall never reads a drawing again.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..datasets.stats import class_counts, mean_images
 from .classroom import ClassSet
-from .stats import class_counts, mean_images
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .architecture import FEATURE_LAYERS
+from ..imaging.preprocess import Preprocessed, preprocess
+from ..networks.architecture import FEATURE_LAYERS
+from ..networks.litert import LiteRTModel, export_bytes, feature_model
 from .calibration import apply_temperature
-from .litert import LiteRTModel, export_bytes, feature_model
-from .preprocess import Preprocessed, preprocess
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 MODEL_NAMES = ("mlp", "lenet5")
 
 
@@ -264,7 +264,7 @@ class Classifier:
     def kernels(self, layer: str) -> np.ndarray:
         """A convolution layer's kernel as (kh, kw, in_maps, out_maps) float32; for C3 with the
         unconnected weights zeroed (see `models.SparseConv2D`)."""
-        from .models import keras  # loaded with `.model`
+        from ..networks.models import keras  # loaded with `.model`
 
         found = self.model.get_layer(layer)
         masked = getattr(found, "masked_kernel", None)
@@ -302,7 +302,7 @@ def read_card(name: str, models_dir: Path) -> tuple[Path, dict]:
 def _load_keras_file(path: Path, card: dict):
     """The Keras model in `path` (safe mode), checked against `card` once more (it may have changed
     since `read_card`). Imports TensorFlow. Raises ModelFileError (one line)."""
-    from .models import keras  # selects Keras' TensorFlow backend and registers SparseConv2D
+    from ..networks.models import keras  # selects Keras' TensorFlow backend and registers SparseConv2D
 
     name = path.stem
     if _sha256(path) != card["sha256"]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .preprocess import preprocess
-from .strokes import canvas_rgba, render_strokes, skeleton
+from ..imaging.preprocess import preprocess
+from ..pen.strokes import canvas_rgba, render_strokes, skeleton
 
 CANVAS = 280
 WIDTHS = (10, 18, 28)  # brush widths in canvas pixels

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numbers import ClassifyBatch, Segmentation, read_segments, segment_ink, segment_strokes
+from ..pen.strokes import render_strokes
+from ..reading.numbers import ClassifyBatch, Segmentation, read_segments, segment_ink, segment_strokes
 from .pendigits import Pendigits, split_writers
-from .strokes import render_strokes
 
 CANVAS_HEIGHT = 280
 TUNING_WRITERS = tuple(range(1, 11))

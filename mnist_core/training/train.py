@@ -33,18 +33,20 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from . import augment, collected, negatives, pendigits
-from .data import load_mnist
-from .drawn import hand_set, redrawn_set
-from .evaluate import metrics
-from .litert import LiteRTModel, write_fast_path, write_features_path
-from .models import BUILDERS, keras, layer_table
-from .strokes import redraw
-from .styles import restyle
-from .strangers import strangers_entries
+from ..collection import collected
+from ..datasets import negatives, pendigits
+from ..datasets.data import load_mnist
+from ..datasets.drawn import hand_set, redrawn_set
+from ..evaluation.evaluate import metrics
+from ..evaluation.strangers import strangers_entries
+from ..imaging import augment
+from ..networks.litert import LiteRTModel, write_fast_path, write_features_path
+from ..networks.models import BUILDERS, keras, layer_table
+from ..pen.strokes import redraw
+from ..pen.styles import restyle
 from .train_config import TrainConfig
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 NEGATIVE = 10  # the training label of a drawing that is no digit
@@ -217,7 +219,7 @@ def fit(config: TrainConfig, data=None, callbacks=(), verbose=None, pen=None, ex
 def recalibrate(name: str, models_dir: Path = MODELS_DIR, data=None) -> dict:
     """Fit a trained model's rules again and rewrite its card's "real", "calibration" and
     "strangers" entries (after a change to the rules; the model itself is untouched). Returns the card."""
-    from .classifier import load_keras
+    from ..reading.classifier import load_keras
 
     _, card = load_keras(name, models_dir)
     config = TrainConfig(**card["config"])
@@ -303,7 +305,7 @@ def export_fast_path(name: str, models_dir: Path = MODELS_DIR) -> dict:
     """Derive `<name>.tflite` and `<name>.features.tflite` afresh from the verified `<name>.keras`
     and record them in the card (its "litert" and "litert_features" entries, with the backend they
     were exported on). Returns the card."""
-    from .classifier import load_keras
+    from ..reading.classifier import load_keras
 
     model, card = load_keras(name, models_dir)
     exported_with = {"tensorflow": tf.__version__, "keras": keras.__version__}

@@ -20,8 +20,9 @@ import functools
 
 import numpy as np
 
-from . import pendigits, strangers
-from .data import DataUnavailable
+from ..datasets import pendigits
+from ..datasets.data import DataUnavailable
+from ..evaluation import strangers
 
 PER_POPULATION = 1200  # real drawings read per population (UJI has 1,200; pendigits a balanced 40 per writer)
 SEED = 0

@@ -22,7 +22,7 @@ Each digit's ink is turned into the 28x28 MNIST form with the same steps as a si
 More than `MAX_DIGITS` digits, or ink that is not digit-like (a blot, a scribble whose pen path is
 far longer than any digit's, digits read with low confidence throughout) gives no number and a
 one-line reason. The thresholds were set on composed numbers of pendigits writers 1-10
-(`mnist_core.composed`); accuracy is measured on the writers the committed models hold out,
+(`mnist_core.datasets.composed`); accuracy is measured on the writers the committed models hold out,
 less those (`composed.heldout_writers`).
 """
 
@@ -35,9 +35,9 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from .ink import bounding_box, stroke_width
-from .preprocess import MAX_COVERAGE, centre_by_mass, fit_box, has_alpha, ink_mask
-from .strokes import render_strokes
+from ..imaging.ink import bounding_box, stroke_width
+from ..imaging.preprocess import MAX_COVERAGE, centre_by_mass, fit_box, has_alpha, ink_mask
+from ..pen.strokes import render_strokes
 
 MAX_DIGITS = 12
 OVERLAP = 0.5  # pieces overlapping horizontally by this share of the narrower one are one digit

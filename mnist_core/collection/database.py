@@ -31,11 +31,11 @@ table, one row per saved drawing:
     predictions  JSON: {model name: {"label": 0..9 or null, "probabilities": [10 floats],
                  "sha256": the model card's sha256 or null}}
     source       'canvas' | 'upload'
-    class_code   the class it was drawn in (`mnist_core.classroom`), or NULL
+    class_code   the class it was drawn in (`mnist_core.collection.classroom`), or NULL
     nickname     the name a student chose to show their class, or NULL
     hidden       true once the class's teacher hid it (off the wall, the student's page, the class's set)
 
-and a ``classes`` table, one row per class a teacher started (`mnist_core.classroom`):
+and a ``classes`` table, one row per class a teacher started (`mnist_core.collection.classroom`):
 
     code            6 characters, the class's code (the primary key)
     teacher_sha256  the sha256 of the teacher's key (the key itself is never stored)
@@ -68,7 +68,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
-from .data import _write_atomic
+from ..datasets.data import _write_atomic
 
 ENV_VAR = "MNIST_COLLECTION"
 SCHEMA_VERSION = 3
@@ -192,7 +192,7 @@ def _migrate_2(conn: sa.Connection) -> None:
 
 
 def _migrate_3(conn: sa.Connection) -> None:
-    """Version 3: classes (`mnist_core.classroom`): the classes table, and each drawing's class,
+    """Version 3: classes (`mnist_core.collection.classroom`): the classes table, and each drawing's class,
     nickname and whether its teacher hid it, with an index for a class's drawings in order."""
     md = sa.MetaData()
     sa.Table("classes", md,
@@ -296,7 +296,7 @@ def _session(session) -> str | None:
 def drawing_row(image28, label: int, *, strokes=None, predictions: Mapping | None = None,
                 session: str | None = None, source: str = "canvas", created_at: datetime | None = None) -> dict:
     """`Collection.add`'s arguments checked -> the row to insert into `drawings` (no class: see
-    `mnist_core.classroom.add`). Raises ValueError for a bad argument."""
+    `mnist_core.collection.classroom.add`). Raises ValueError for a bad argument."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     if created_at is not None and (not isinstance(created_at, datetime) or created_at.tzinfo is None):
@@ -407,7 +407,7 @@ class Collection:
     def transaction(self, write: bool = False):
         """A connection in a transaction, committed at the end (`write`: one that writes, which on
         SQLite takes the write lock at its start); database errors raise CollectionError. For
-        modules that keep more in the collection's tables (`mnist_core.classroom`)."""
+        modules that keep more in the collection's tables (`mnist_core.collection.classroom`)."""
         try:
             conn = self._engine.connect()
         except exc.SQLAlchemyError as e:

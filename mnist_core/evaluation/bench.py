@@ -30,10 +30,10 @@ import json
 import subprocess
 import sys
 
-from .classifier import MODEL_NAMES, Classifier
-from .drawn import HAND
-from .preprocess import preprocess
-from .strokes import render_strokes
+from ..datasets.drawn import HAND
+from ..imaging.preprocess import preprocess
+from ..pen.strokes import render_strokes
+from ..reading.classifier import MODEL_NAMES, Classifier
 
 CANVAS = 280
 BATCH_IMAGES = 10_000
@@ -69,7 +69,7 @@ def twelve_megapixel_photo() -> np.ndarray:
 
     from PIL import Image
 
-    path = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos" / "shadow_squared_5.jpg"
+    path = Path(__file__).resolve().parents[2] / "tests" / "data" / "photos" / "shadow_squared_5.jpg"
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB").resize((4000, 3000), Image.BICUBIC))
 
@@ -82,7 +82,7 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
     "batch_images", "preprocess_ms", "models": {name: {...}}}, times in ms.
     """
     reading = reading_process(models_dir)  # first, in a process of its own: before TensorFlow is loaded here
-    from .models import keras  # TensorFlow: `time_model` compares the Keras ways of running a model
+    from ..networks.models import keras  # TensorFlow: `time_model` compares the Keras ways of running a model
     import tensorflow as tf
 
     drawing = canvas_drawing()
@@ -100,8 +100,8 @@ def run(repeat: int = 30, models=MODEL_NAMES, models_dir=None) -> dict:
 _READING_SCRIPT = """
 import json, sys, time
 start = time.perf_counter()
-from mnist_core.bench import canvas_drawing, CANVAS_BACKGROUND
-from mnist_core.classifier import MODEL_NAMES, Classifier
+from mnist_core.evaluation.bench import canvas_drawing, CANVAS_BACKGROUND
+from mnist_core.reading.classifier import MODEL_NAMES, Classifier
 models_dir = sys.argv[1] or None
 answers = [Classifier.load(name, models_dir).classify(canvas_drawing(), CANVAS_BACKGROUND).label for name in MODEL_NAMES]
 seconds = time.perf_counter() - start
@@ -117,7 +117,7 @@ def reading_process(models_dir=None) -> dict:
     then (Linux), "tensorflow_loaded": bool, "answers": [label per model]}."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", _READING_SCRIPT, str(models_dir or "")], cwd=root,
                          capture_output=True, text=True, check=True, timeout=120)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -509,7 +509,7 @@ def find_ink(image, near: tuple[float, float] | None = None) -> PhotoSteps:
     near: where a person pointed at the digit, (row, col) as shares of the height and width (`choose`).
 
     Deterministic. A median 106-109 ms for a 12-megapixel photo on this project's machine (a
-    quarter of it reducing it to the working grid, a quarter finding the lines); see `mnist_core.bench`.
+    quarter of it reducing it to the working grid, a quarter finding the lines); see `mnist_core.evaluation.bench`.
     """
     grey, chroma, factor = working_grey(image)
     sample = grey[::2, ::2] if grey.size > 10_000 else grey

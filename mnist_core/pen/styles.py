@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.draw import line as draw_line
 
-from .preprocess import preprocess_batch
+from ..imaging.preprocess import preprocess_batch
 from .strokes import redraw, skeleton, trace
 
 UPSAMPLE = 3

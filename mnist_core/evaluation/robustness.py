@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import augment
+from ..imaging import augment
 
 #: transformation -> (amounts, axis title)
 TRANSFORMS = {

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..imaging.preprocess import preprocess
+from ..pen.strokes import redraw
 from .pendigits import TABLET, render
-from .preprocess import preprocess
-from .strokes import redraw
 
 
 def _line(*points) -> np.ndarray:

@@ -38,9 +38,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from ..networks.litert import LiteRTModel, export_bytes
+from ..reading.classifier import Classifier
 from . import live_calibration
-from .classifier import Classifier
-from .litert import LiteRTModel, export_bytes
 from .train_config import TrainConfig
 
 RUNNING = ("starting", "training", "calibrating", "testing")
@@ -173,7 +173,7 @@ def _watch(job: TrainingJob, sample: tuple[np.ndarray, np.ndarray]):
     """The Keras callback that records `job`'s progress from inside `model.fit` and stops it when
     asked. Defined here, on the training's thread, because Keras (and with it TensorFlow) is
     imported only once someone trains: the Train tab's status and this module never need it."""
-    from .models import keras
+    from ..networks.models import keras
 
     class _Watch(keras.callbacks.Callback):
         """Records the job's progress from inside `model.fit`, and stops it when asked."""
@@ -333,7 +333,7 @@ class TrainingJob:
     def _heldout_accuracy(self, model) -> float:
         """The share of the held-out students' drawings `model` reads right. A direct call of the
         Keras model in the training thread (no export for one read of a few hundred images)."""
-        from .models import keras
+        from ..networks.models import keras
 
         images, labels = self.heldout
         probabilities = keras.ops.convert_to_numpy(model(np.asarray(images, np.float32), training=False))

@@ -7,7 +7,7 @@ of mass is at pixel index (14.0, 14.0) on average, spread +-0.29: integer shifts
 `preprocess` does (a sub-pixel shift would blur the strokes).
 
 The pipeline: the ink (`ink_mask` where the background is known: a canvas, a transparent image;
-otherwise the photo path, `mnist_core.photo.find_ink`: light flattened, lines removed, the digit
+otherwise the photo path, `mnist_core.imaging.photo.find_ink`: light flattened, lines removed, the digit
 chosen among the pieces of ink) -> crop to the ink's bounding box -> `fit_box` (20x20, aspect
 kept) -> `centre_by_mass` (28x28).
 """
@@ -45,7 +45,7 @@ class Preprocessed:
     offset:         (row, col) where `fitted`'s top-left corner sits in `image`.
     centre_of_mass: (row, col) of `image` in pixel indices, within half a pixel of (14, 14).
     empty_reason:   None, or one line saying why there is no digit to classify.
-    photo:          the photo path's steps (`mnist_core.photo.PhotoSteps`), or None for a canvas.
+    photo:          the photo path's steps (`mnist_core.imaging.photo.PhotoSteps`), or None for a canvas.
     """
 
     ink: np.ndarray
@@ -109,7 +109,7 @@ def ink_mask(image, background=None) -> np.ndarray:
     [0, 1]) the ink is each pixel's largest per-channel distance from it: white strokes on black
     and coloured strokes all come out as ink, exactly, in the input's grid.
     Otherwise the image is a photo or a scan: all its ink once the light is flattened and printed
-    lines removed (`mnist_core.photo.find_ink(...).cleaned`), in the photo path's working grid.
+    lines removed (`mnist_core.imaging.photo.find_ink(...).cleaned`), in the photo path's working grid.
     """
     array = _as_array(image)
     if has_alpha(array):
@@ -185,7 +185,7 @@ def preprocess(image, background=None, near=None) -> Preprocessed:
 
     image: (H, W), (H, W, 3) or (H, W, 4) array, uint8 or float in [0, 1], or a PIL image; any
     size and polarity. background: the paper's colour if known (see `ink_mask`); without it and
-    without transparency the image is a photo or scan and goes through `mnist_core.photo`
+    without transparency the image is a photo or scan and goes through `mnist_core.imaging.photo`
     (its steps in `.photo`; `near`, (row, col) as shares of the height and width, is where a
     person pointed at the digit among several marks). Returns a `Preprocessed` whose `.image` is (28, 28) float32 in
     [0, 1], light digit on dark. No ink, a dot, or an image mostly covered in ink gives an empty

@@ -1,4 +1,4 @@
-"""The collected drawings (`collection.Collection`) as a data set: for training and for scoring.
+"""The collected drawings (`database.Collection`) as a data set: for training and for scoring.
 
     >>> drawings = load_collected("collected.sqlite3")     # or a postgresql:// URL, or None
     >>> train, heldout = split_by_session(drawings.sessions)
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .collection import Collection, CollectionError
-from .evaluate import metrics
+from ..evaluation.evaluate import metrics
+from .database import Collection, CollectionError
 
 NO_SESSION = ""  # the group of drawings saved without a session
 

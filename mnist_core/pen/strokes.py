@@ -15,7 +15,7 @@ from scipy import ndimage
 from skimage.draw import line as draw_line
 from skimage.morphology import skeletonize
 
-from .preprocess import preprocess_batch
+from ..imaging.preprocess import preprocess_batch
 
 
 def render_strokes(strokes, size: tuple[int, int] = (280, 280), width: float = 20.0) -> np.ndarray:

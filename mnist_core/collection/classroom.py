@@ -6,7 +6,7 @@
     >>> hide(collection, started.code, started.teacher_key, drawing_id)
     >>> end(collection, started.code, started.teacher_key)
 
-Everything is kept in the collection's database (`mnist_core.collection`, schema version 3), so a
+Everything is kept in the collection's database (`mnist_core.collection.database`, schema version 3), so a
 class works when its students land on different app servers sharing one PostgreSQL.
 
 * The code is 6 characters from an alphabet without look-alikes (no 0/O, 1/I/L), easy to read
@@ -37,7 +37,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import sqlalchemy as sa
 
-from .collection import Collection, classes, drawing_row, drawings, idx_bytes, image_array, npz_bytes
+from .database import Collection, classes, drawing_row, drawings, idx_bytes, image_array, npz_bytes
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # 31 symbols: no 0/O, 1/I/L look-alikes
 CODE_LENGTH = 6  # 31**6 = 887 million codes

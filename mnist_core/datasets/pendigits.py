@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..imaging.preprocess import preprocess
+from ..pen.strokes import canvas_rgba, render_strokes
 from .data import DataUnavailable
-from .preprocess import preprocess
-from .strokes import canvas_rgba, render_strokes
 
 ENV_VAR = "PENDIGITS_DATA"
 FILE_NAME = "pendigits_train.npz"
-DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "pendigits"
+DEFAULT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "pendigits"
 TABLET = 500  # tablet units: x, y in 0..500
 
 CANVAS = 280
@@ -97,7 +97,7 @@ def load_pendigits(path: str | os.PathLike | None = None) -> Pendigits:
     """Read pendigits_train.npz (see `_locate` for where it is looked for): 30 writers, #1-30.
 
     Returns a `Pendigits` with y flipped to point down. Raises PendigitsUnavailable (a
-    `mnist_core.data.DataUnavailable`) when there is no file.
+    `mnist_core.datasets.data.DataUnavailable`) when there is no file.
     """
     return _read(_locate(path))
 

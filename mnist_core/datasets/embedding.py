@@ -8,7 +8,7 @@
 
 Both are saved on disk (`cache_dir()`, default ~/.cache/mnist_core) under the data's sha256, so a
 map is computed once per data set: PCA takes a few seconds, t-SNE of 3,000 images one to three
-minutes on two cores (`python -m mnist_core.embedding` computes both ahead of time). t-SNE
+minutes on two cores (`python -m mnist_core.datasets.embedding` computes both ahead of time). t-SNE
 cannot transform a new point, so a drawing is put at the mean position of its nearest
 neighbours (pixel distance) among the sample: an honest approximation, not a projection.
 """
@@ -169,7 +169,7 @@ def nearest(images: np.ndarray, query: np.ndarray, k: int = 8) -> tuple[np.ndarr
 
 
 def main() -> None:
-    """`python -m mnist_core.embedding`: compute both maps of the data now (t-SNE takes minutes),
+    """`python -m mnist_core.datasets.embedding`: compute both maps of the data now (t-SNE takes minutes),
     so that the app's Data tab shows them at once."""
     import time
 

@@ -10,7 +10,7 @@ lines, pick the digit among the pieces, decide the polarity).
 The committed sample (tests/data/photos: 12 digits, one number, `shadow_squared_5.jpg` and
 index.json) is regenerated with one command:
 
-    python3 -m mnist_core.paper_photos tests/data/photos
+    python3 -m mnist_core.datasets.paper_photos tests/data/photos
 
 The digits are real pen trajectories (`pendigits`), written again with `canvas_strokes`' slant,
 rotation and shake. Everything else is drawn at random per photo, so that a reader fitted to these
@@ -53,8 +53,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
+from ..pen.strokes import render_strokes
 from .pendigits import Pendigits, canvas_strokes, load_uji
-from .strokes import render_strokes
 
 PAPERS = ("plain", "ruled", "squared")
 LIGHTS = ("even", "shadow")
@@ -626,7 +626,7 @@ def _shadow_beside(strokes: list, seed: int) -> Photo:
 
 
 if __name__ == "__main__":
-    write_sample(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "tests/data/photos")
+    write_sample(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "tests/data/photos")
 
 
 def score(count: int = 150, seed: int = 7, models_dir=None) -> dict:
@@ -639,12 +639,12 @@ def score(count: int = 150, seed: int = 7, models_dir=None) -> dict:
     """
     from pathlib import Path
 
-    from .classifier import MODEL_NAMES, Classifier
-    from .images import load_image
+    from ..imaging.images import load_image
+    from ..imaging.preprocess import preprocess
+    from ..reading.classifier import MODEL_NAMES, Classifier
     from .pendigits import load_pendigits, load_uji, render
-    from .preprocess import preprocess
 
-    root = Path(models_dir) if models_dir else Path(__file__).resolve().parents[1] / "models"
+    root = Path(models_dir) if models_dir else Path(__file__).resolve().parents[2] / "models"
     folds = {"pendigits": (load_pendigits, root / "crossval" / "fold1"), "uji": (load_uji, root / "crossval" / "fold2")}
     figures = {}
     for population, (load, fold) in folds.items():
