@@ -23,6 +23,8 @@ import uuid
 import numpy as np
 import streamlit as st
 
+from app.resources import load_classifier
+from app.session import CANVAS_KEY, read
 from mnist_core.collection.database import ENV_VAR, Collection, CollectionError
 from mnist_core.reading.classifier import MODEL_NAMES
 
@@ -108,8 +110,6 @@ def answers(images28: np.ndarray) -> list[dict]:
     """Every loadable model's answer for each of `images28` ((N, 28, 28) float in [0, 1]), as
     `Collection.add` takes them: {model: {"label": the most probable digit, "probabilities",
     "sha256"}} per image."""
-    from app.resources import load_classifier
-
     out = [{} for _ in range(len(images28))]
     for name in MODEL_NAMES:
         classifier, _ = load_classifier(name)
@@ -166,8 +166,6 @@ def canvas_strokes(digit) -> list | None:
     """The canvas's fabric.js objects (its json_data) for a canvas drawing, else None."""
     if digit.source != "canvas":
         return None
-    from app.tabs.draw import CANVAS_KEY
-
     value = st.session_state.get(CANVAS_KEY)
     try:
         return list(value["drawing"]["raw"]["objects"])
@@ -177,9 +175,6 @@ def canvas_strokes(digit) -> list | None:
 
 def record(digit, image28: np.ndarray, strokes: list | None) -> dict:
     """What a click saves: the input and strokes as shown, and every loadable model's answer for this digit."""
-    from app.resources import load_classifier
-    from app.tabs.draw import read
-
     predictions = {}
     for name in MODEL_NAMES:
         result, _ = read(name, digit)  # memoised per digit: the shown models are not read again
@@ -204,8 +199,6 @@ def render(models: list[str], digit, steps) -> None:
                 st.markdown(f":material/check_circle: Saved as a **{label}**. Thank you!")
                 st.button("Undo", key="feedback_undo", on_click=undo_saved, args=(digit.key,))
         else:
-            from app.tabs.draw import read
-
             shown = [result.label for result, _ in (read(m, digit) for m in models)
                      if result is not None and result.label is not None]  # "not a digit" offers no "Yes"
             what = (digit, steps.image, canvas_strokes(digit))  # as shown now (the canvas may send more before a click)

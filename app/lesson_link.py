@@ -27,11 +27,12 @@ import re
 import streamlit as st
 
 from app.presenter_figures import MAP_COUNTS, MAP_LAYERS, default_layer
+from app.session import choose
 from mnist_core.pen import lesson
 
 MODEL_PARAMS = {"LeNet-5": "lenet5", "MLP": "mlp", "Both side by side": "both"}  # sidebar choice -> URL
 VIEWS = ("draw", "presenter")
-DETAIL_PARAMS = {"map": "Feature map", "why": "Why this, not that"}  # URL -> presenter.DETAILS
+DETAIL_PARAMS = {"map": "Feature map", "why": "Why this, not that"}  # URL -> session.DETAILS
 
 
 def open_link() -> None:
@@ -72,8 +73,6 @@ def open_link() -> None:
 
 def _open_choice(model: str | None) -> list[str]:
     """The link's `layer`, `map` and `detail` as the presenter's choice; what is wrong with them."""
-    from app.tabs import presenter  # here: presenter imports this module
-
     params, problems = st.query_params, []
     models = {"both": ["lenet5", "mlp"], None: ["lenet5"]}.get(model, [model])  # no model: the sidebar's first
     layers = [layer for name in models for layer in MAP_LAYERS[name]]
@@ -92,7 +91,7 @@ def _open_choice(model: str | None) -> list[str]:
         if value is None and name in params:
             del st.query_params[name]  # the address bar no longer carries it
     if (layer, index, detail) != (None, None, None):
-        presenter.choose(chosen, int(index or 0), DETAIL_PARAMS[detail or "map"])
+        choose(chosen, int(index or 0), DETAIL_PARAMS[detail or "map"])
     return problems
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from app.canvas import canvas_value
 from app.tabs import numbers as numbers_tab
-from app.tabs.draw import CANVAS_KEY, HINT
+from app.session import CANVAS_KEY
+from app.tabs.draw import HINT
 from core_helpers import drawing
 from mnist_core.pen import lesson
 from mnist_core.pen.canvas_paths import fabric_from_strokes

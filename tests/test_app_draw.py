@@ -19,7 +19,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app.tabs.draw import CANVAS_KEY, HINT, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, STEP_TITLES, canvas_value
+from app.session import CANVAS_KEY
+from app.tabs.draw import HINT, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, STEP_TITLES, canvas_value
 from core_helpers import drawing
 from mnist_core.imaging.images import ImageError, load_image
 from mnist_core.imaging.preprocess import preprocess

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.tabs.draw import CANVAS_KEY, HINT, canvas_value
+from app.session import CANVAS_KEY
+from app.tabs.draw import HINT, canvas_value
 from core_helpers import plotly_array
 from mnist_core.pen import lesson
 from mnist_core.reading.classifier import Classifier

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.tabs.draw import CANVAS_KEY, canvas_value
+from app.session import CANVAS_KEY
+from app.tabs.draw import canvas_value
 from mnist_core.training import live
 from core_helpers import drawing, plotly_array
 from test_app_draw import canvas_png

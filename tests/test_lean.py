@@ -48,7 +48,8 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, "tests")
 from core_helpers import drawing
 from test_app_draw import canvas_png
-from app.tabs.draw import CANVAS_KEY, canvas_value
+from app.session import CANVAS_KEY
+from app.tabs.draw import canvas_value
 
 at = AppTest.from_file("app/streamlit_app.py", default_timeout=240)
 at.run()

@@ -22,7 +22,7 @@ Session state used here (all per user):
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -31,65 +31,16 @@ from app import canvas, classes, feedback, figures, lesson_link
 from app.canvas import canvas_value  # noqa: F401  (tests import it from here to build canvas values)
 from app.uploads import LIMITS, MAX_UPLOAD_MB, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, decoded, read_from  # noqa: F401  (the limits, for tests)
 from app.resources import load_classifier
+from app.session import CANVAS_KEY, Digit, read
 from app.tabs import presenter
 from mnist_core.imaging.preprocess import Preprocessed, preprocess
 from mnist_core.pen import lesson
-from mnist_core.reading.classifier import Result
 
 CANVAS_PX = 280
 HINT = "Draw a digit, 0 to 9, in the black square. The models read it as soon as you lift the pen."
 UNSURE_HELP = ("The two likeliest digits are shown when the model's calibrated confidence is below the level at "
                "which its answers were right 99.5 % of the time on real drawings of populations it never trained "
                "on; on a population new to it, its sure answers were right 98-100 % of the time.")
-
-
-@dataclass(frozen=True)
-class Digit:
-    """The image being read.
-
-    pixels: (H, W), (H, W, 3) or (H, W, 4) uint8 or float array, anything `preprocess` takes.
-    source: "canvas", "upload" or "example".
-    name:   what to call it on the page ("your drawing", the file's name, ...).
-    key:    identifies these pixels (a hash or the upload's id), for the per-session results cache.
-    near:   where the person pointed at the digit in a photo, (row, col) as shares of its size, or None.
-
-    `background` is the paper's colour when known: the canvas is black (its pixels come opaque,
-    so the core would otherwise guess the background from the border, wrongly when it is inked).
-    """
-
-    pixels: np.ndarray
-    source: str
-    name: str
-    key: str
-    near: tuple[float, float] | None = None
-
-    @property
-    def background(self) -> float | None:
-        return 0.0 if self.source == "canvas" else None
-
-
-CANVAS_KEY = "canvas"  # tests supply a drawing by setting st.session_state[CANVAS_KEY] (see canvas_value)
-
-
-def current_digit() -> Digit | None:
-    """The digit the Draw tab is reading for this session, or None (empty canvas, bad upload)."""
-    return st.session_state.get("digit")
-
-
-def read(name: str, digit: Digit) -> tuple[Result | None, str | None]:
-    """Model `name`'s reading of `digit`: (Result, None), or (None, a one-line error) when the model
-    cannot be loaded. Results are kept in session state for the latest digit only, so a full
-    rerun (switching tabs or models) does not classify the same pixels again."""
-    classifier, error = load_classifier(name)
-    if classifier is None:
-        return None, error
-    memo = st.session_state.setdefault("readings", {})
-    if memo.get("key") != digit.key:
-        memo.clear()
-        memo["key"] = digit.key
-    if name not in memo:
-        memo[name] = classifier.classify(digit.pixels, digit.background, digit.near)
-    return memo[name], None
 
 
 def _edited() -> None:

@@ -1,6 +1,6 @@
 """The Network tab: the current digit going through the chosen network, layer by layer.
 
-It reads the digit the Draw tab recorded (`draw.current_digit()`); before anything is drawn it
+It reads the digit the Draw tab recorded (`session.current_digit()`); before anything is drawn it
 shows an example "7" so the tab is never blank. Every number comes from `mnist_core`:
 `Classifier.activations` (LiteRT), `.kernels`, `explain.smoothgrad` and
 `architecture.connection_matrix`; the kernels and gradients need the Keras model, which the tab's
@@ -14,7 +14,7 @@ import streamlit as st
 
 from app import figures
 from app.resources import example_drawing, load_classifier, with_keras
-from app.tabs.draw import Digit, current_digit, read
+from app.session import Digit, current_digit, read
 from app.tabs.presenter import why_not
 from mnist_core.networks.architecture import connection_matrix
 from mnist_core.reading.classifier import Classifier, Result

@@ -25,14 +25,12 @@ import streamlit as st
 
 from app import figures, lesson_link, presenter_figures
 from app.resources import SESSION_MODEL, load_classifier, with_keras
+from app.session import DETAILS, choose, keep_choice, read, restore_choice
 from mnist_core.imaging.preprocess import Preprocessed
 from mnist_core.reading.classifier import Classifier, Result
 from mnist_core.reading.explain import contrast, map_kernels, receptive_fields
 
 MAP_LAYERS = presenter_figures.MAP_LAYERS
-DETAILS = ("Feature map", "Why this, not that")  # short: two buttons side by side under the canvas
-CHOICE = ("presenter_layer", "presenter_map", "presenter_detail")  # the teacher's choice (widget keys)
-KEPT = "presenter_kept"  # a copy of CHOICE's values that outlives the widgets (see _restore_choice)
 
 # Type for a room. The farthest seat is ~8 m from a 2 m wide screen showing 1920 CSS px, so one
 # px is 2000 / 1920 = 1.04 mm there. Rule: the x-height of the smallest text subtends at least
@@ -100,27 +98,6 @@ def _points(key: str) -> list[dict]:
     return list((event or {}).get("selection", {}).get("points") or [])
 
 
-def _restore_choice() -> None:
-    """Put the teacher's choice back into its widgets' state. Streamlit forgets a widget's value
-    in a run that does not draw it, and "Clear" draws the empty strip without the controls: the
-    choice is also kept under KEPT (no widget's key) and restored from there."""
-    for key, value in st.session_state.get(KEPT, {}).items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def _keep_choice() -> None:
-    st.session_state[KEPT] = {key: st.session_state[key] for key in CHOICE if key in st.session_state}
-
-
-def choose(layer: str, index: int, detail: str = DETAILS[0]) -> None:
-    """Make (layer, map, detail) the teacher's choice (a click on the strip, a lesson link)."""
-    st.session_state["presenter_layer"], st.session_state["presenter_map"] = layer, index
-    st.session_state["presenter_detail"] = detail
-    st.session_state.pop("presenter_unit", None)
-    _keep_choice()
-
-
 def _choose_from_strip() -> None:
     """A click on a map in the strip (LeNet-5's C1-S4): that map becomes the chosen one."""
     for point in _points("presenter-strip"):
@@ -172,7 +149,7 @@ def _controls(names: list[str]) -> tuple[str, int, str]:
         count, index = presenter_figures.MAP_COUNTS[layer], 0
         if count > 1:
             index = st.select_slider("Map", list(range(count)), key="presenter_map")
-    _keep_choice()
+    keep_choice()
     return layer, index, detail
 
 
@@ -249,12 +226,11 @@ def _strip(name: str, kind: str, index: int, input28: np.ndarray, acts: dict,
 
 
 def render(models: list[str], digit, side) -> Preprocessed | None:
-    """The presenter view for `digit` (a `draw.Digit`, not None): the Prediction(s) and the
+    """The presenter view for `digit` (a `session.Digit`, not None): the Prediction(s) and the
     controls in `side` (a container under the canvas), each shown network's strip and the detail
     where this is called. With both models chosen both are shown (their strips one above the
     other) and the detail is of the model whose layer is chosen. Returns the preprocessing steps
     (None when no model can be loaded)."""
-    from app.tabs.draw import read  # the Draw tab's per-session reading cache
 
     shown, kinds = {}, {}
     for name in shown_models(models):
@@ -269,7 +245,7 @@ def render(models: list[str], digit, side) -> Preprocessed | None:
     if first.label is None:
         st.warning(first.reason)
         return first.preprocessed
-    _restore_choice()
+    restore_choice()
     side = side.container(key="presenter-side")
     with side:
         columns = st.columns(len(shown), gap="small") if len(shown) > 1 else [st.container()]
