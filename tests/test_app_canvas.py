@@ -11,17 +11,16 @@ import json
 import pytest
 
 from app.canvas import canvas_value
-from app.tabs import numbers as numbers_tab
 from app.session import CANVAS_KEY
+from app.tabs import numbers as numbers_tab
 from app.tabs.draw import HINT
-from core_helpers import drawing
+from core_helpers import drawing, hand_drawing
 from mnist_core.pen import lesson
 from mnist_core.pen.canvas_paths import fabric_from_strokes
 
 from test_app_draw import app, canvas_png, models_dir, predictions, run  # noqa: F401  (fixtures)
 from test_app_numbers import compose, numbers, write
 from test_app_teach import fresh  # noqa: F401  (fixture: an AppTest not yet run)
-from test_lesson import hand_drawing
 
 A, B, C = ({"type": "Path", "path": [["M", x, 10], ["L", x, 200]]} for x in (50, 100, 150))  # strokes
 

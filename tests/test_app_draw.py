@@ -184,7 +184,7 @@ def test_a_phone_photo_on_squared_paper_in_shadow_is_read_with_its_steps(app):
 def test_a_person_chooses_which_mark_in_a_photo_is_the_digit(app):
     """A photo with a 1 and an 8: the likeliest (the 8) is read, both are numbered, and choosing
     the other reads the 1; a new photo starts again from its likeliest mark."""
-    from test_photo import two_digits_side_by_side
+    from core_helpers import two_digits_side_by_side
 
     buffer = io.BytesIO()
     Image.fromarray(two_digits_side_by_side()).save(buffer, format="PNG")

@@ -14,12 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from app.session import CANVAS_KEY
 from app.tabs.draw import HINT, canvas_value
-from core_helpers import plotly_array
+from core_helpers import hand_drawing, plotly_array
 from mnist_core.pen import lesson
 from mnist_core.reading.classifier import Classifier
 from mnist_core.reading.explain import contrast, map_kernels
 from test_app_draw import APP, TIMEOUT, canvas_png, models_dir, run  # noqa: F401 (fixture)
-from test_lesson import hand_drawing
 
 
 @pytest.fixture

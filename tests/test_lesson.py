@@ -8,6 +8,7 @@ import pytest
 
 from mnist_core.datasets.drawn import HAND
 from mnist_core.pen import lesson
+from core_helpers import hand_drawing
 from mnist_core.pen.lesson import Drawing, Stroke, decode, encode, fabric_objects, strokes_from_fabric
 
 # A fabric.js freedraw path as streamlit-drawable-canvas 0.13 sends it (trimmed: recorded from the
@@ -18,21 +19,6 @@ PENCIL = {"version": "7.4.0", "objects": [{
     "path": [["M", 170, 99.98], ["Q", 170, 100, 170, 105.5], ["Q", 170, 111, 170, 117], ["Q", 170, 123, 170, 129],
              ["Q", 170, 135, 170, 170], ["Q", 170, 206, 170, 218], ["L", 170, 230.02]]}],
     "background": "#000000"}
-
-
-def hand_drawing(digit: int, style: int = 0, width: int = 20, spacing: float = 4.0, wobble: float = 0.35,
-                 seed: int = 0) -> Drawing:
-    """A HAND digit 200 px tall as a person draws it: a pointer position every `spacing` px, with
-    a little random wobble."""
-    rng = np.random.default_rng(seed)
-    strokes = []
-    for part in HAND[digit][style]:
-        points = np.asarray(part) * 200 + 40
-        dist = np.r_[0, np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))]
-        t = np.linspace(0, dist[-1], int(dist[-1] / spacing) + 2)
-        path = np.c_[np.interp(t, dist, points[:, 0]), np.interp(t, dist, points[:, 1])]
-        strokes.append(Stroke(path + rng.normal(0, wobble, path.shape), width))
-    return Drawing(tuple(strokes))
 
 
 def test_round_trip_keeps_the_strokes_within_a_pixel():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core_helpers import two_digits_side_by_side
 from mnist_core.imaging.images import load_image
 from mnist_core.imaging.photo import find_ink
 from mnist_core.imaging.preprocess import bounding_box, preprocess
@@ -108,13 +109,6 @@ def test_a_blank_or_flat_photo_has_no_ink():
     for image in (np.full((900, 1200, 3), 200, np.uint8), np.zeros((600, 800), np.uint8)):
         result = preprocess(image)
         assert result.empty and result.empty_reason.startswith("No ink")
-
-
-def two_digits_side_by_side() -> np.ndarray:
-    """(300, 600, 3) uint8: the committed photos' 1 (left, evenly lit) and 8 (right, in a shadow)."""
-    one = load_image(PHOTOS / "06_plain_even_1.jpg")[0:300, 50:350]
-    eight = load_image(PHOTOS / "07_plain_shadow_8.jpg")[60:360, 216:516]
-    return np.concatenate([one, eight], axis=1)
 
 
 def test_a_person_points_at_the_digit_among_several_marks():
