@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI: install Debian's PostgreSQL server binaries (initdb, pg_ctl, postgres) for the collection's
-# database tests (tests/test_collection.py starts its own throwaway server from them; the package's
+# database tests (tests/collection/test_database.py starts its own throwaway server from them; the package's
 # own cluster is not used). Idempotent: does nothing when the binaries are already there.
 set -euo pipefail
 

@@ -45,7 +45,7 @@ print(json.dumps({"before": before, "labels": labels, "status": status, "after":
 APP = REPORT + """
 import numpy as np
 from streamlit.testing.v1 import AppTest
-sys.path.insert(0, "tests")
+sys.path[:0] = ["tests", "tests/app"]
 from core_helpers import drawing
 from test_app_draw import canvas_png
 from app.session import CANVAS_KEY

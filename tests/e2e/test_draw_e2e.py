@@ -48,7 +48,7 @@ def test_draw_digits_and_clear(app_pages):
 
 def test_a_drawn_letter_gets_one_line_not_a_prediction(app_pages):
     page = app_pages()
-    harness.draw_strokes(page, app.letter_strokes("W"), steps=1)  # tests/test_app_draw.py's REFUSED_LETTER
+    harness.draw_strokes(page, app.letter_strokes("W"), steps=1)  # tests/app/test_app_draw.py's REFUSED_LETTER
     line = page.get_by_test_id("stMain").get_by_text("That doesn't look like a digit; the nearest would be a ")
     line.first.wait_for(timeout=20_000)
     assert line.count() == 1 and app.metric_values(page) == []

@@ -1,6 +1,6 @@
 """The canvases' Undo, Redo and Clear buttons (`app/canvas.py`) in the whole app under AppTest.
 
-As in tests/test_app_draw.py, a test plays the browser by setting the canvas's session-state value
+As in tests/app/test_app_draw.py, a test plays the browser by setting the canvas's session-state value
 (`canvas_value`: fabric.js objects and the PNG); the buttons are AppTest's own. What the browser's
 canvas is told to show is the initial drawing in the component's data (`initial_drawing`): the
 browser loads it and sends it back, which a test plays by setting the value again.

@@ -19,7 +19,7 @@ from mnist_core.networks.models import connection_matrix
 from mnist_core.reading.explain import smoothgrad
 from test_app_draw import APP, TIMEOUT, choose, draw, models_dir, run  # noqa: F401 (models_dir: fixture)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 LENET5_CHARTS = ["lenet5-c1-kernels", "lenet5-c1", "lenet5-s2", "lenet5-c3", "lenet5-c3-table", "lenet5-c3-kernels",
                  "lenet5-s4", "lenet5-c5", "lenet5-f6", "lenet5-output", "lenet5-saliency", "lenet5-other-chart"]

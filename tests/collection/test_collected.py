@@ -16,7 +16,7 @@ from mnist_core.collection.collected import NO_SESSION, load_collected, score, s
 from mnist_core.collection.database import Collection, CollectionError
 from mnist_core.reading.classifier import Classifier
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fill(path, images, labels, sessions):

@@ -25,7 +25,7 @@ from core_helpers import drawing
 from mnist_core.imaging.images import ImageError, load_image
 from mnist_core.imaging.preprocess import preprocess
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app" / "streamlit_app.py")
 TIMEOUT = 120  # seconds per run: generous, the test machine may be busy
 CLEAR_DIGITS = (0, 3, 5, 7)  # style 0 of each: read right by both models
@@ -175,7 +175,7 @@ def test_uploaded_photo_is_read(app, fmt, mime):
 def test_a_phone_photo_on_squared_paper_in_shadow_is_read_with_its_steps(app):
     """The committed photo of a 5 (a UJI writer's: the committed models trained on UJI's writers, so this
     checks the page, not the accuracy) shows the photo path's steps before the MNIST ones."""
-    content = (Path(__file__).parent / "data" / "photos" / "shadow_squared_5.jpg").read_bytes()
+    content = (Path(__file__).parents[1] / "data" / "photos" / "shadow_squared_5.jpg").read_bytes()
     upload(app, "notebook.jpg", content, "image/jpeg")
     assert predictions(app) == ["5"]
     assert any("Finding the digit in the photo" in m.value for m in app.markdown)
@@ -195,7 +195,7 @@ def test_a_person_chooses_which_mark_in_a_photo_is_the_digit(app):
     marks.set_value(2)
     run(app)
     assert predictions(app) == ["1"]
-    content = (Path(__file__).parent / "data" / "photos" / "shadow_squared_5.jpg").read_bytes()
+    content = (Path(__file__).parents[1] / "data" / "photos" / "shadow_squared_5.jpg").read_bytes()
     upload(app, "notebook.jpg", content, "image/jpeg")
     assert predictions(app) == ["5"]
 
@@ -288,7 +288,7 @@ def letter_ink(letter: str, height: float = 180, width: float = 18) -> np.ndarra
     return render_strokes([np.asarray(s) * height + 50 for s in HAND_LETTERS[letter]], (280, 280), width)
 
 
-REFUSED_LETTER = "W"  # refused by both committed models (tests/test_real_drawings.py measures letters as a kind)
+REFUSED_LETTER = "W"  # refused by both committed models (tests/evaluation/test_real_drawings.py measures letters as a kind)
 
 
 def test_a_letter_gets_one_line_and_no_prediction(app):

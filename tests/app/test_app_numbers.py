@@ -1,6 +1,6 @@
 """The Numbers tab of the whole app (`app/streamlit_app.py`) under Streamlit's AppTest.
 
-As for the Draw tab (tests/test_app_draw.py), a test supplies a drawing by setting the canvas's
+As for the Draw tab (tests/app/test_app_draw.py), a test supplies a drawing by setting the canvas's
 session-state value to what the browser would send: fabric.js path objects for the strokes (as
 fabric's pencil makes them, `canvas_paths.fabric_from_strokes`) and the canvas as a PNG. The
 numbers are composed from the hand-drawn digit styles of `mnist_core.datasets.drawn.HAND` with
@@ -231,7 +231,7 @@ def test_a_photographed_number_is_uploaded_and_read(app):
     file gets one error line; writing on the canvas reads the writing again."""
     from pathlib import Path
 
-    content = (Path(__file__).parent / "data" / "photos" / "number_8866.jpg").read_bytes()
+    content = (Path(__file__).parents[1] / "data" / "photos" / "number_8866.jpg").read_bytes()
     tab(app).file_uploader(key="numbers_upload").set_value(("notebook.jpg", content, "image/jpeg"))
     run(app)
     assert numbers(app) == ["8866"]
@@ -325,7 +325,7 @@ def test_a_correction_with_the_wrong_count_saves_nothing_and_gets_one_line(app, 
 def test_a_photographed_number_is_saved_as_an_upload(app, db):
     from pathlib import Path
 
-    content = (Path(__file__).parent / "data" / "photos" / "number_8866.jpg").read_bytes()
+    content = (Path(__file__).parents[1] / "data" / "photos" / "number_8866.jpg").read_bytes()
     tab(app).file_uploader(key="numbers_upload").set_value(("notebook.jpg", content, "image/jpeg"))
     run(app)
     assert numbers(app) == ["8866"]

@@ -1,7 +1,7 @@
 """Teaching with the app (issue 9), under Streamlit's AppTest: the presenter view, "why this and
 not that", and a lesson as a link (the drawing, model and view in the URL).
 
-Drawings are injected as in tests/test_app_draw.py: the canvas widget's value in session state,
+Drawings are injected as in tests/app/test_app_draw.py: the canvas widget's value in session state,
 here with the fabric.js path objects the browser sends beside the PNG (the URL is made from them).
 """
 

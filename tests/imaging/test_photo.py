@@ -13,7 +13,7 @@ from mnist_core.imaging.photo import find_ink
 from mnist_core.imaging.preprocess import bounding_box, preprocess
 from mnist_core.reading.numbers import read_image
 
-PHOTOS = Path(__file__).parent / "data" / "photos"
+PHOTOS = Path(__file__).parents[1] / "data" / "photos"
 INDEX = json.loads((PHOTOS / "index.json").read_text())
 DIGITS = {name: entry for name, entry in INDEX.items() if entry.get("label") is not None}
 
@@ -41,7 +41,7 @@ def test_photos_are_read_by_the_model_that_never_saw_their_writers(model):
     (the committed model trained on UJI's writers, so it is not the one measured here)."""
     from mnist_core.reading.classifier import Classifier
 
-    classifier = Classifier.load(model, models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
+    classifier = Classifier.load(model, models_dir=Path(__file__).parents[2] / "models" / "crossval" / "fold2")
     wrong = [n for n, e in DIGITS.items() if classifier.classify(load_image(PHOTOS / n)).label != e["label"]]
     assert len(wrong) <= 1, wrong
 
@@ -97,7 +97,7 @@ def test_a_photographed_number_reads():
     from mnist_core.reading.classifier import Classifier
 
     entry = INDEX["number_8866.jpg"]
-    classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
+    classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[2] / "models" / "crossval" / "fold2")
     reading = read_image(load_image(PHOTOS / "number_8866.jpg"), classifier.classify_batch)
     top, left, bottom, right = entry["box"]
     assert all(top - 5 <= d.box[0] and d.box[2] <= bottom + 5 and left - 5 <= d.box[1] and d.box[3] <= right + 5
@@ -116,7 +116,7 @@ def test_a_person_points_at_the_digit_among_several_marks():
     at either (a share of the height and width) reads that one, and the other becomes the candidate."""
     from mnist_core.reading.classifier import Classifier
 
-    classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[1] / "models" / "crossval" / "fold2")
+    classifier = Classifier.load("lenet5", models_dir=Path(__file__).parents[2] / "models" / "crossval" / "fold2")
     photo = two_digits_side_by_side()
     unpointed = find_ink(photo)
     assert len(unpointed.others) == 1

@@ -21,7 +21,7 @@ from mnist_core.reading.numbers import (MAX_DIGITS, NO_INK, read_image, read_seg
     segment_strokes)
 from mnist_core.pen.strokes import render_strokes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
 
 

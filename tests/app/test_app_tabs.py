@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core_helpers import plotly_array
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})

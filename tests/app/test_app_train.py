@@ -20,7 +20,7 @@ from mnist_core.training import live
 from core_helpers import drawing, plotly_array
 from test_app_draw import canvas_png
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app" / "streamlit_app.py")
 TIMEOUT = 120
 

@@ -25,7 +25,7 @@ from mnist_core.datasets.drawn import HAND
 from mnist_core.pen.strokes import render_strokes
 from mnist_core.reading.numbers import read_strokes, segment_strokes
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def fixture(name):

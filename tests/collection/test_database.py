@@ -439,5 +439,5 @@ def test_module_keeps_away_from_the_model_stack():
             "print(sorted(m for m in ('keras', 'torch', 'tensorflow', 'streamlit', 'mnist_core.reading.classifier') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert out.stdout.strip() == "[]"

@@ -23,7 +23,7 @@ from mnist_core.reading.classifier import Classifier
 from test_app_draw import (APP, TIMEOUT, draw, models_dir, photo, predictions,  # noqa: F401 (models_dir: a fixture)
                            run, upload)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

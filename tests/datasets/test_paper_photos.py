@@ -17,7 +17,7 @@ from mnist_core.datasets import paper_photos
 from mnist_core.datasets.paper_photos import LIGHTS, PAPERS, Photo, photo_set, photograph, photograph_number
 from mnist_core.datasets.pendigits import Pendigits
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "photos"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "photos"
 
 # Hand-made digits in tablet units (y down): enough to test the photo without the data sets
 SEVEN = [np.array([[100, 100], [300, 100], [250, 200], [180, 400]], np.float32)]
