@@ -145,3 +145,19 @@ def test_the_core_never_imports_the_app_or_streamlit():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
             offenders += [f"{name} imports {m}" for m in modules if m.split(".")[0] in ("app", "streamlit")]
     assert not offenders, offenders
+
+
+def test_the_public_names_still_import_from_the_top():
+    """`from mnist_core import Classifier, load_mnist, preprocess, ...` as before the packages; each
+    name is the object of its home module (preprocess the function, now that no module takes the name)."""
+    import mnist_core
+    from mnist_core import Classifier, DataUnavailable, MODEL_NAMES, load_mnist, preprocess
+    from mnist_core.datasets import data
+    from mnist_core.imaging import preprocess as preprocess_module
+    from mnist_core.reading import classifier
+
+    assert Classifier is classifier.Classifier and MODEL_NAMES is classifier.MODEL_NAMES
+    assert load_mnist is data.load_mnist and DataUnavailable is data.DataUnavailable
+    assert preprocess is preprocess_module.preprocess and callable(preprocess)
+    with pytest.raises(AttributeError, match="no attribute 'classroom'"):
+        mnist_core.classroom  # noqa: B018  (the modules live in their packages, not at the top)
