@@ -8,7 +8,7 @@ class on the Class tab, STUDENTS pages join through the link (every sixth a touc
 then two rounds:
 
 1. steady: one student after another draws a 0 and keeps it at once (as fast as one Playwright
-   can draw on the pages in turn: about one keep every 5 s on two cores);
+   can draw on the pages in turn: one keep every 3-5 s on two cores);
 2. burst: every student draws a 1, then all of them click "Keep" within a second or two.
 
 The teacher's page logs the time its "Drawings" count changes (every 50 ms, `Date.now()`), the

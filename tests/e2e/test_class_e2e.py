@@ -127,7 +127,7 @@ def test_a_class_of_five_on_the_wall(e2e_browser, class_server):
         assert len(sessions) == 5 and all(sorted(r.label for r in records if r.session == s) == [0, 1]
                                           for s in sessions)
         for student in students:  # each page holds its own two, no one else's
-            student.get_by_text("You kept 2").wait_for(timeout=10_000)
+            student.get_by_text("You kept 2").wait_for(timeout=20_000)  # at its banner's next poll
             assert kept_on_page(student) == 2
 
         app.screenshot_page(teacher, app.SCREENSHOTS / "class_wall.png", width=1600)
@@ -139,7 +139,7 @@ def test_a_class_of_five_on_the_wall(e2e_browser, class_server):
         teacher.locator(f".st-key-wall_drawing_{first_zero_of_phone}").get_by_role("button", name="Hide").click()
         hidden_at = time.monotonic()
         app.wait_for_metrics(teacher, ["9"], label="Drawings", timeout=10_000)
-        phone.get_by_text("You kept 1").wait_for(timeout=10_000)
+        phone.get_by_text("You kept 1").wait_for(timeout=20_000)  # within its banner's poll (STRIP_SECONDS)
         app.report("Hide → gone from the student's page (s)", f"{time.monotonic() - hidden_at:.2f}")
         assert kept_on_page(phone) == 1
         assert teacher.locator(f".st-key-wall_drawing_{first_zero_of_phone}").count() == 0
@@ -149,7 +149,7 @@ def test_a_class_of_five_on_the_wall(e2e_browser, class_server):
         teacher.get_by_role("button", name="End it now").click()
         teacher.get_by_text("has ended").first.wait_for(timeout=20_000)
         late = students[0]
-        late.get_by_text("has ended").first.wait_for(timeout=10_000)  # its banner's poll says so
+        late.get_by_text("has ended").first.wait_for(timeout=20_000)  # its banner's poll says so
         app.draw_digit(late, 2)
         late.get_by_role("button", name="Keep it as a 2").click()
         late.get_by_text("Not kept").wait_for(timeout=20_000)
